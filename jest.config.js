@@ -1,0 +1,25 @@
+/** Jest in native ESM mode: run with NODE_OPTIONS=--experimental-vm-modules (npm test does). */
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+  },
+  module: { type: 'es6' },
+  sourceMaps: 'inline',
+};
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleNameMapper: {
+    // The package imported by name resolves to the very modules under test.
+    '^nestjs-jobs$': '<rootDir>/lib/index.ts',
+    '^nestjs-jobs/(.*)$': '<rootDir>/lib/$1/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  testTimeout: 20000,
+};
