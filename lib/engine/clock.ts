@@ -1,0 +1,31 @@
+/** A timer handle as the clock hands it out; only the clock interprets it. */
+export type TimerHandle = unknown;
+
+/**
+ * Time as the engine sees it. Injected so that tests control time instead of
+ * sleeping; the system clock is the default.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch, with sub-millisecond precision where available. */
+  now(): number;
+  /**
+   * Calls `callback` once, no earlier than `ms` from now. An `unref`'d timer
+   * does not keep the process alive on its own.
+   */
+  setTimeout(callback: () => void, ms: number, unref?: boolean): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+const origin = performance.timeOrigin;
+
+export const systemClock: Clock = {
+  now: () => origin + performance.now(),
+  setTimeout(callback, ms, unref = false) {
+    const timer = setTimeout(callback, ms);
+    if (unref) timer.unref();
+    return timer;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};

@@ -1,0 +1,117 @@
+import { setMaxListeners } from 'node:events';
+import type { Clock } from './clock.js';
+import type { HeapEntry } from './min-heap.js';
+import { TimerQueue } from './timer-queue.js';
+
+/**
+ * The attempts whose deadlines fall in one slot share one `AbortSignal`, which
+ * aborts at the slot's end: at each attempt's own deadline or up to
+ * `granularityMs` after it, never before.
+ *
+ * Why share: creating an `AbortController` costs several microseconds — more
+ * than a whole job's budget — while a slot of a few milliseconds serves every
+ * attempt that starts in it. A bucket lives while an attempt holds it (or while
+ * it is some holder's current bucket, so that back-to-back short attempts reuse
+ * it instead of creating a controller each); when the last reference goes, it
+ * leaves the timer queue and nothing of it remains.
+ */
+export class DeadlineBucket implements HeapEntry {
+  key = 0;
+  seq = 0;
+  heapIndex = -1;
+  /** Attempts running on this bucket's signal. */
+  live = 0;
+  /** Holders whose current bucket this is. */
+  holders = 0;
+  readonly controller = new AbortController();
+  readonly signal: AbortSignal = this.controller.signal;
+
+  constructor() {
+    // Handlers may add a listener each; with the signal shared, Node's default
+    // of ten would print MaxListenersExceededWarning.
+    setMaxListeners(0, this.signal);
+  }
+}
+
+/** Something that starts attempts one after another and keeps its current bucket (a job type). */
+export interface BucketHolder {
+  bucket: DeadlineBucket | null;
+}
+
+export class DeadlineSignals {
+  readonly #granularity: number;
+  readonly #timers: TimerQueue<DeadlineBucket>;
+  readonly #byDue = new Map<number, DeadlineBucket>();
+  readonly #onExpire: (bucket: DeadlineBucket) => void;
+
+  /**
+   * @param onExpire called after a bucket that still has running attempts
+   *   aborts at its deadline, so the owner can fail those attempts.
+   */
+  constructor(clock: Clock, granularityMs: number, onExpire: (bucket: DeadlineBucket) => void) {
+    this.#granularity = granularityMs;
+    this.#onExpire = onExpire;
+    // Unref'd: a pending deadline alone does not keep the process alive.
+    this.#timers = new TimerQueue(clock, this.#expire, true);
+  }
+
+  /** The bucket whose signal aborts at `deadline` (ms) or just after; the caller must `release` it. */
+  acquire(deadline: number, holder: BucketHolder): DeadlineBucket {
+    const due = Math.ceil(deadline / this.#granularity) * this.#granularity;
+    let bucket = holder.bucket;
+    if (bucket === null || bucket.key !== due) {
+      bucket = this.#byDue.get(due) ?? null;
+      if (bucket === null) {
+        bucket = new DeadlineBucket();
+        this.#byDue.set(due, bucket);
+        this.#timers.add(bucket, due);
+      }
+      bucket.holders++;
+      const previous = holder.bucket;
+      holder.bucket = bucket;
+      if (previous !== null) {
+        previous.holders--;
+        this.#dropIfUnused(previous);
+      }
+    }
+    bucket.live++;
+    return bucket;
+  }
+
+  /** Called once for every `acquire`, when the attempt settles. */
+  release(bucket: DeadlineBucket): void {
+    bucket.live--;
+    this.#dropIfUnused(bucket);
+  }
+
+  /** Aborts every signal an attempt still holds (shutdown's deadline). */
+  abortAll(reason: unknown): void {
+    for (const bucket of this.#byDue.values()) {
+      if (bucket.live > 0) bucket.controller.abort(reason);
+    }
+  }
+
+  /** Forgets every bucket and stops the timer. */
+  close(): void {
+    this.#timers.drain();
+    this.#byDue.clear();
+  }
+
+  #dropIfUnused(bucket: DeadlineBucket): void {
+    if (bucket.live === 0 && bucket.holders === 0 && this.#byDue.get(bucket.key) === bucket) {
+      this.#byDue.delete(bucket.key);
+      this.#timers.remove(bucket);
+    }
+  }
+
+  readonly #expire = (bucket: DeadlineBucket): void => {
+    this.#byDue.delete(bucket.key);
+    if (bucket.live === 0) return;
+    bucket.controller.abort(timeoutReason());
+    this.#onExpire(bucket);
+  };
+}
+
+function timeoutReason(): DOMException {
+  return new DOMException('The job attempt timed out', 'TimeoutError');
+}

@@ -1,0 +1,75 @@
+import type { Clock, TimerHandle } from './clock.js';
+import { type HeapEntry, MinHeap } from './min-heap.js';
+
+/**
+ * Many deadlines on one timer: entries wait in a heap ordered by due time
+ * (ties in the order they were added) and a single clock timer is armed for
+ * the earliest. The timer is re-armed only when an earlier entry arrives, so
+ * adding later entries — the common case — costs a heap push and nothing else.
+ */
+export class TimerQueue<T extends HeapEntry> {
+  readonly #clock: Clock;
+  readonly #onDue: (entry: T) => void;
+  readonly #unref: boolean;
+  readonly #heap = new MinHeap<T>();
+  #seq = 0;
+  #timer: TimerHandle | undefined;
+  #armedFor = Infinity;
+
+  constructor(clock: Clock, onDue: (entry: T) => void, unref: boolean) {
+    this.#clock = clock;
+    this.#onDue = onDue;
+    this.#unref = unref;
+  }
+
+  get size(): number {
+    return this.#heap.size;
+  }
+
+  add(entry: T, due: number): void {
+    entry.key = due;
+    entry.seq = ++this.#seq;
+    this.#heap.push(entry);
+    if (due < this.#armedFor) this.#arm(due);
+  }
+
+  /** Takes an entry out; its timer, if armed for it, fires later and finds nothing due. */
+  remove(entry: T): void {
+    this.#heap.remove(entry);
+  }
+
+  /** Empties the queue without firing anything and stops the timer. */
+  drain(): T[] {
+    this.#disarm();
+    return this.#heap.drain();
+  }
+
+  #arm(due: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#armedFor = due;
+    // Round up: a timer never fires before the entry is due (and #fire re-checks).
+    const ms = Math.max(0, Math.ceil(due - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(this.#fire, ms, this.#unref);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const heap = this.#heap;
+    const now = this.#clock.now();
+    let next = heap.peek();
+    while (next !== undefined && next.key <= now) {
+      heap.pop();
+      this.#onDue(next);
+      next = heap.peek();
+    }
+    // onDue may have armed the timer for an entry it added.
+    if (next !== undefined && next.key < this.#armedFor) this.#arm(next.key);
+  };
+}

@@ -1,0 +1,32 @@
+export { JobsModule } from './jobs.module.js';
+export { JobHandler } from './job-handler.decorator.js';
+export { JobQueue } from './job.queue.js';
+export type {
+  Job,
+  JobEvent,
+  JobEventKind,
+  JobHandlerFn,
+  JobPayload,
+  JobsMetrics,
+  JobType,
+  JobTypes,
+  PayloadOf,
+  SubmitOptions,
+} from './interfaces/job.interface.js';
+export type {
+  BackoffOptions,
+  JobHandlerOptions,
+  JobsModuleOptions,
+  JobsOptionsFactory,
+} from './interfaces/jobs-options.interface.js';
+export {
+  InvalidJobError,
+  JobsConfigurationError,
+  JobsError,
+  JobTimeoutError,
+  QueueClosedError,
+  QueueFullError,
+  QueueUnavailableError,
+  UnknownJobTypeError,
+  UnrecoverableJobError,
+} from './jobs.errors.js';

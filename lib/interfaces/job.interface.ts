@@ -1,0 +1,102 @@
+/**
+ * Maps job types to their payloads. Empty by default, so any type and payload
+ * are accepted; augment it to have `submit` and handlers type-checked:
+ *
+ * ```ts
+ * declare module 'nestjs-jobs' {
+ *   interface JobTypes { email: { to: string } }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface JobTypes {}
+
+/** The job types `submit` accepts: the declared ones, or any string when none are declared. */
+export type JobType = [keyof JobTypes] extends [never] ? string : Extract<keyof JobTypes, string>;
+
+/** The payload of a job type: the declared one, or `any` for an undeclared type. */
+export type PayloadOf<T extends string> = T extends keyof JobTypes ? JobTypes[T] : any;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** `Job<'email'>` reads the payload from `JobTypes`; `Job<{ to: string }>` takes it as given. */
+export type JobPayload<P> = IsAny<P> extends true ? any : P extends keyof JobTypes ? JobTypes[P] : P;
+
+/**
+ * A job as handlers, `submit` and events see it: a frozen snapshot, never a
+ * live object. `P` is the payload type, or a job type declared in `JobTypes`.
+ */
+export interface Job<P = any> {
+  readonly id: string;
+  readonly type: IsAny<P> extends true ? string : P extends keyof JobTypes ? P : string;
+  readonly payload: JobPayload<P>;
+  /** Higher runs first. */
+  readonly priority: number;
+  /** Attempts made before the one being run or reported: 0 on the first run. */
+  readonly attempts: number;
+  /** Retries allowed after the first failed attempt. */
+  readonly maxRetries: number;
+  /** When the job was accepted. */
+  readonly createdAt: Date;
+  /** The last failed attempt's error message, if an attempt has failed. */
+  readonly error?: string;
+}
+
+/** What a job handler is: called with the job and the attempt's abort signal. */
+export type JobHandlerFn<P = any> = (job: Job<P>, signal: AbortSignal) => unknown;
+
+/** Options for one `submit`. They beat the handler's and the module's. */
+export interface SubmitOptions {
+  /**
+   * The job's id, and an idempotency key: while a job with this id is waiting,
+   * delayed or running, submitting it again returns that job and enqueues
+   * nothing. 1–128 characters of `A-Z a-z 0-9 _ . -`, not all digits.
+   */
+  id?: string;
+  /** -1 000 000 to 1 000 000; higher runs first. Default 0. */
+  priority?: number;
+  /** Retries after the first failed attempt (integer >= 0). */
+  maxRetries?: number;
+  /** Per-attempt timeout in ms (integer >= 1). */
+  timeout?: number;
+  /** Ms before the job may run (integer >= 0). */
+  delay?: number;
+}
+
+export type JobEventKind = 'submitted' | 'started' | 'completed' | 'retrying' | 'failed' | 'abandoned';
+
+/** A lifecycle event of a job of this process, as `JobQueue.events$` emits it. */
+export interface JobEvent<P = any> {
+  readonly kind: JobEventKind;
+  readonly job: Job<P>;
+  /** The failed attempt's error message (`retrying`, `failed`). */
+  readonly error?: string;
+  /** How long the attempt ran, in ms (`completed`, `retrying`, `failed`). */
+  readonly durationMs?: number;
+}
+
+/** This process's view of the queue, as `JobQueue.metrics()` returns it. */
+export interface JobsMetrics {
+  /** Jobs completed. */
+  processed: number;
+  /** Jobs failed for good. */
+  failed: number;
+  /** Retries scheduled. */
+  retried: number;
+  /** Jobs abandoned at shutdown. */
+  abandoned: number;
+  /** Submits refused. */
+  rejected: number;
+  /** Mean run time, in ms, of the attempts that completed jobs. */
+  avgDurationMs: number;
+  /** Jobs ready to run, waiting for a worker. */
+  waiting: number;
+  /** Jobs (and retries) waiting for their delay to pass. */
+  delayed: number;
+  /** Attempts running, including ones past their timeout that have not settled. */
+  active: number;
+  /** The configured number of workers. */
+  workers: number;
+  /** The configured bound on waiting + delayed jobs. */
+  queueSize: number;
+}

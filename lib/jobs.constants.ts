@@ -1,0 +1,5 @@
+/** Injection tokens internal to the package (the subpaths use them too). */
+export const JOBS_OPTIONS = Symbol('nestjs-jobs:options');
+export const JOBS_DRIVER = Symbol('nestjs-jobs:driver');
+export const JOBS_CLOCK = Symbol('nestjs-jobs:clock');
+export const JOBS_LOGGER_CONTEXT = 'JobsModule';

@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { JobHandlerDiscovery, type JobHandlerMetadata } from './job-handler.decorator.js';
+import { JobHandlerRegistry } from './job-handler.registry.js';
+import { JOBS_OPTIONS } from './jobs.constants.js';
+import { JobsConfigurationError } from './jobs.errors.js';
+import { invalidHandlerType, scopedHandler } from './jobs.messages.js';
+import { resolveHandlerOptions, type ResolvedJobsOptions } from './jobs-options.js';
+
+type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+
+/** Finds `@JobHandler` methods on the providers and controllers of every module, and registers them. */
+@Injectable()
+export class JobsExplorer {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly registry: JobHandlerRegistry,
+    @Inject(JOBS_OPTIONS) private readonly options: ResolvedJobsOptions,
+  ) {}
+
+  explore(): void {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      // An alias (useExisting) points at a provider explored in its own right.
+      if (wrapper.isAlias) continue;
+      const prototype = prototypeOf(wrapper);
+      if (prototype === null) continue;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const metadata = Reflect.getMetadata(JobHandlerDiscovery.KEY, prototype[method]) as JobHandlerMetadata | undefined;
+        if (metadata !== undefined) this.#register(wrapper, prototype, method, metadata);
+      }
+    }
+  }
+
+  #register(wrapper: InstanceWrapper, prototype: Record<string, any>, method: string, metadata: JobHandlerMetadata): void {
+    const where = `${prototype.constructor?.name ?? String(wrapper.name)}.${method}`;
+    const { type, options } = metadata;
+    if (typeof type !== 'string' || type.length === 0) throw new JobsConfigurationError(invalidHandlerType(where, type));
+    const scope = wrapper.isTransient
+      ? 'transient'
+      : !wrapper.isDependencyTreeStatic()
+        ? 'request-scoped (itself or through a dependency)'
+        : undefined;
+    if (scope !== undefined) throw new JobsConfigurationError(scopedHandler(type, where, scope));
+    const resolved = resolveHandlerOptions(`@JobHandler("${type}") on ${where}`, options, this.options);
+    const fn = prototype[method] as (...args: unknown[]) => unknown;
+    this.registry.register(type, where, fn.bind(wrapper.instance), resolved);
+  }
+}
+
+/** The prototype that holds the provider's methods, whether it came from a class, a factory or a value. */
+function prototypeOf(wrapper: InstanceWrapper): Record<string, any> | null {
+  const { metatype, inject, instance } = wrapper;
+  if (typeof metatype === 'function' && !inject) return metatype.prototype ?? null;
+  if (instance !== null && typeof instance === 'object') return Object.getPrototypeOf(instance);
+  return null;
+}

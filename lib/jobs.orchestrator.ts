@@ -1,0 +1,56 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { JobsDriver } from './driver/jobs-driver.js';
+import { JobMonitor } from './engine/job-monitor.js';
+import { JOBS_DRIVER, JOBS_LOGGER_CONTEXT } from './jobs.constants.js';
+import { JobsExplorer } from './jobs.explorer.js';
+import { noShutdownHooks } from './jobs.messages.js';
+
+/**
+ * Ties the engine to Nest's lifecycle: handlers are found at module init,
+ * workers start at bootstrap, and the drain runs in `onModuleDestroy` — the
+ * first shutdown phase, so before the HTTP server closes and before every
+ * `onApplicationShutdown` hook (where ORM integrations close connections).
+ */
+@Injectable()
+export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  readonly #logger = new Logger(JOBS_LOGGER_CONTEXT);
+  #hooksCheck: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly explorer: JobsExplorer,
+    @Inject(JOBS_DRIVER) private readonly driver: JobsDriver,
+    private readonly monitor: JobMonitor,
+  ) {}
+
+  onModuleInit(): void {
+    this.explorer.explore();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.monitor.setDebug(Logger.isLevelEnabled('debug'));
+    await this.driver.start();
+    this.#logger.debug('Workers started');
+    // Apps enable shutdown hooks after bootstrap (right after
+    // createApplicationContext resolves, or before listen), so look a turn later.
+    this.#hooksCheck = setImmediate(() => {
+      this.#hooksCheck = undefined;
+      if (process.listenerCount('SIGTERM') === 0) this.#logger.warn(noShutdownHooks());
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.#hooksCheck !== undefined) clearImmediate(this.#hooksCheck);
+    this.#hooksCheck = undefined;
+    this.#logger.debug('Draining');
+    await this.driver.close();
+    this.monitor.complete();
+    this.#logger.debug('Drained');
+  }
+}
