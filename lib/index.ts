@@ -7,6 +7,7 @@ export type {
   JobEventKind,
   JobHandlerFn,
   JobPayload,
+  JobSnapshot,
   JobsMetrics,
   JobType,
   JobTypes,

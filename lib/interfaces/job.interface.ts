@@ -26,10 +26,13 @@ export type JobPayload<P> = IsAny<P> extends true ? any : P extends keyof JobTyp
  * A job as handlers, `submit` and events see it: a frozen snapshot, never a
  * live object. `P` is the payload type, or a job type declared in `JobTypes`.
  */
-export interface Job<P = any> {
+export type Job<P = any> = JobSnapshot<JobPayload<P>>;
+
+/** The shape behind `Job<P>`, with the payload type resolved. */
+export interface JobSnapshot<Payload> {
   readonly id: string;
-  readonly type: IsAny<P> extends true ? string : P extends keyof JobTypes ? P : string;
-  readonly payload: JobPayload<P>;
+  readonly type: string;
+  readonly payload: Payload;
   /** Higher runs first. */
   readonly priority: number;
   /** Attempts made before the one being run or reported: 0 on the first run. */

@@ -1,0 +1,56 @@
+/**
+ * Type-level test, checked by `tsc -p test/types` (npm run typecheck): a
+ * `JobTypes` augmentation applies to the whole compilation, so it lives apart
+ * from the other tests. Each `@ts-expect-error` fails the check if the line
+ * compiles.
+ */
+import { Injectable } from '@nestjs/common';
+import { type Job, JobHandler, type JobQueue } from '../../lib/index.js';
+
+declare module '../../lib/index.js' {
+  interface JobTypes {
+    email: { to: string; subject?: string };
+    report: { id: number };
+  }
+}
+
+export async function producer(jobs: JobQueue): Promise<void> {
+  const job = await jobs.submit('email', { to: 'a@example.com' });
+  const to: string = job.payload.to;
+  void to;
+  await jobs.submit('report', { id: 7 }, { priority: 5 });
+
+  // @ts-expect-error - wrong payload for a declared type
+  await jobs.submit('email', { to: 42 });
+  // @ts-expect-error - missing payload field
+  await jobs.submit('report', {});
+  // @ts-expect-error - undeclared job type
+  await jobs.submit('sms', { to: 'x' });
+}
+
+@Injectable()
+export class Handlers {
+  @JobHandler('email')
+  async send(job: Job<'email'>, signal: AbortSignal): Promise<void> {
+    const to: string = job.payload.to;
+    void to;
+    void signal;
+  }
+
+  @JobHandler('report', { timeout: 1000 })
+  async report(job: Job<{ id: number }>): Promise<void> {
+    // @ts-expect-error - a declared payload's fields keep their types
+    const id: string = job.payload.id;
+    void id;
+  }
+
+  // @ts-expect-error - the handler's job parameter does not match the declared payload
+  @JobHandler('report')
+  async wrong(job: Job<{ id: string }>): Promise<void> {
+    void job;
+  }
+
+  // @ts-expect-error - undeclared job type
+  @JobHandler('sms')
+  async sms(): Promise<void> {}
+}
