@@ -1,8 +1,11 @@
-import type { Provider, Type } from '@nestjs/common';
+import { Injectable, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
-import { type JobEvent, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
+import { type Job, type JobEvent, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
+import { deferred, type Deferred } from './deferred.js';
+import type { DriverHealth } from '../../lib/driver/jobs-driver.js';
+import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
 
 /** One application on the BullMQ driver, and what a test looks at. */
 export interface BullmqApp {
@@ -41,4 +44,86 @@ export function nextEvent(app: BullmqApp, kind: JobEvent['kind'], id?: string): 
       resolve(event);
     });
   });
+}
+
+/** Holds each job until the test releases it; records what ran, in order. */
+@Injectable()
+export class Work {
+  readonly ran: Array<{ id: string; payload: any; attempts: number }> = [];
+  readonly gates = new Map<string, Deferred>();
+  running = 0;
+  maxRunning = 0;
+  /** Running attempts, and the most seen at once, per job type and per job id. */
+  readonly runningBy = new Map<string, number>();
+  readonly maxRunningBy = new Map<string, number>();
+  failures = new Map<string, unknown[]>();
+  signals: AbortSignal[] = [];
+
+  gate(key: string): Deferred {
+    let gate = this.gates.get(key);
+    if (gate === undefined) this.gates.set(key, (gate = deferred()));
+    return gate;
+  }
+
+  async run(job: Job, signal: AbortSignal, gateKey?: string): Promise<void> {
+    this.ran.push({ id: job.id, payload: job.payload, attempts: job.attempts });
+    this.signals.push(signal);
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    for (const key of [job.type, job.id]) {
+      const now = (this.runningBy.get(key) ?? 0) + 1;
+      this.runningBy.set(key, now);
+      this.maxRunningBy.set(key, Math.max(now, this.maxRunningBy.get(key) ?? 0));
+    }
+    try {
+      if (gateKey !== undefined) await this.gate(gateKey).promise;
+      const planned = this.failures.get(job.id);
+      if (planned !== undefined && planned.length > 0) throw planned.shift();
+    } finally {
+      this.running--;
+      for (const key of [job.type, job.id]) this.runningBy.set(key, this.runningBy.get(key)! - 1);
+    }
+  }
+}
+
+@Injectable()
+export class Handlers {
+  constructor(private readonly work: Work) {}
+
+  @JobHandler('plain')
+  plain(job: Job, signal: AbortSignal) {
+    return this.work.run(job, signal);
+  }
+
+  @JobHandler('held', { maxRetries: 0 })
+  held(job: Job, signal: AbortSignal) {
+    return this.work.run(job, signal, job.id);
+  }
+
+  /** Ignores its signal: settles only when the test opens the gate of its id and attempt. */
+  @JobHandler('stubborn', { timeout: 50, maxRetries: 1, backoff: { delay: 0 } })
+  stubborn(job: Job, signal: AbortSignal) {
+    return this.work.run(job, signal, `${job.id}:${job.attempts}`);
+  }
+
+  @JobHandler('capped', { concurrency: 1 })
+  capped(job: Job, signal: AbortSignal) {
+    return this.work.run(job, signal, job.id);
+  }
+
+  @JobHandler('flaky', { maxRetries: 2, backoff: { delay: 5, factor: 1 } })
+  flaky(job: Job, signal: AbortSignal) {
+    return this.work.run(job, signal);
+  }
+}
+
+
+/** Resolves once `condition` holds, checking on every turn of the event loop (no timers, no sleeping). */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The driver's own view, for health and state. */
+export function driverOf(app: BullmqApp): { health(): DriverHealth } {
+  return app.app.get(JOBS_DRIVER);
 }

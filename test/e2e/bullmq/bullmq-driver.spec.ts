@@ -1,11 +1,8 @@
-import { Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   InvalidJobError,
-  type Job,
-  JobHandler,
   JobsConfigurationError,
   QueueFullError,
   UnknownJobTypeError,
@@ -13,61 +10,9 @@ import {
 } from '../../../lib/index.js';
 import { bullmqDriver } from '../../../lib/bullmq/index.js';
 import { JOBS_DRIVER } from '../../../lib/jobs.constants.js';
-import { type BullmqApp, nextEvent, startBullmqApp } from '../../support/bullmq-app.js';
-import { deferred, type Deferred } from '../../support/deferred.js';
+import { type BullmqApp, Handlers, nextEvent, startBullmqApp, Work } from '../../support/bullmq-app.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
 import { redisTestsRun } from '../../support/drivers.js';
-
-/** Holds each job until the test releases it; records what ran, in order. */
-@Injectable()
-class Work {
-  readonly ran: Array<{ id: string; payload: any; attempts: number }> = [];
-  readonly gates = new Map<string, Deferred>();
-  running = 0;
-  maxRunning = 0;
-  failures = new Map<string, unknown[]>();
-  signals: AbortSignal[] = [];
-
-  gate(key: string): Deferred {
-    let gate = this.gates.get(key);
-    if (gate === undefined) this.gates.set(key, (gate = deferred()));
-    return gate;
-  }
-
-  async run(job: Job, signal: AbortSignal, gateKey?: string): Promise<void> {
-    this.ran.push({ id: job.id, payload: job.payload, attempts: job.attempts });
-    this.signals.push(signal);
-    this.running++;
-    this.maxRunning = Math.max(this.maxRunning, this.running);
-    try {
-      if (gateKey !== undefined) await this.gate(gateKey).promise;
-      const planned = this.failures.get(job.id);
-      if (planned !== undefined && planned.length > 0) throw planned.shift();
-    } finally {
-      this.running--;
-    }
-  }
-}
-
-@Injectable()
-class Handlers {
-  constructor(private readonly work: Work) {}
-
-  @JobHandler('plain')
-  plain(job: Job, signal: AbortSignal) {
-    return this.work.run(job, signal);
-  }
-
-  @JobHandler('held', { maxRetries: 0 })
-  held(job: Job, signal: AbortSignal) {
-    return this.work.run(job, signal, job.id);
-  }
-
-  @JobHandler('flaky', { maxRetries: 2, backoff: { delay: 5, factor: 1 } })
-  flaky(job: Job, signal: AbortSignal) {
-    return this.work.run(job, signal);
-  }
-}
 
 const suite = redisTestsRun ? describe : describe.skip;
 
