@@ -28,6 +28,7 @@ import { attemptTimedOut, queueClosed, queueFull, shuttingDownReason } from '../
 import type { ResolvedBullmqOptions } from './bullmq-driver.options.js';
 import {
   brokerDown,
+  brokerTimedOut,
   brokerUnavailable,
   brokerUp,
   malformedJob,
@@ -46,6 +47,8 @@ const POLL_MS = 20;
 const CLOSE_GRACE_MS = 250;
 /** The backoff type our jobs carry, so BullMQ asks our strategy for the retry delay. */
 const BACKOFF_TYPE = 'nestjs-jobs';
+/** A producer command unanswered this long fails the submit with QueueUnavailableError (unless `connection.commandTimeout` says otherwise). */
+const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
 
 const SUCCESS: unique symbol = Symbol('success');
 const RETURNED: unique symbol = Symbol('returned');
@@ -160,7 +163,12 @@ export class BullmqJobsDriver implements JobsDriver {
     this.#queueSize = context.options.queueSize;
     this.#shutdownTimeout = context.options.shutdownTimeout;
     this.#signals = new DeadlineSignals(context.clock, 2, this.#onDeadline);
-    this.#producer = this.#client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.#producer = this.#client({
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      // A Redis that holds the connection but answers nothing (paused, overloaded) must not hang submit.
+      commandTimeout: options.connection.commandTimeout ?? PRODUCER_COMMAND_TIMEOUT_MS,
+    });
   }
 
   async start(): Promise<void> {
@@ -274,7 +282,10 @@ export class BullmqJobsDriver implements JobsDriver {
       this.#monitor.submitted(job);
       return job;
     } catch (error) {
-      return this.#refuse(new QueueUnavailableError(brokerUnavailable(errorMessage(error))));
+      const reason = errorMessage(error);
+      // A timed-out command may still have run: say so rather than promise "nothing written".
+      const message = /timed out/i.test(reason) ? brokerTimedOut(reason) : brokerUnavailable(reason);
+      return this.#refuse(new QueueUnavailableError(message));
     } finally {
       this.#inFlight--;
     }
@@ -536,7 +547,7 @@ export class BullmqJobsDriver implements JobsDriver {
 
   // ---- connections --------------------------------------------------------
 
-  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null }): Redis {
+  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
     const client = new Redis({ ...this.#options.connection, ...overrides });
     client.on('error', this.#onBrokerError);
     client.on('ready', this.#onBrokerReady);

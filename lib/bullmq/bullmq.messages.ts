@@ -14,6 +14,10 @@ export const payloadTooLarge = (type: string, bytes: number, max: number) =>
 export const brokerUnavailable = (reason: string) =>
   `Redis cannot be reached, so the job was not queued (${reason}). Retry later; health() reports the broker's state.`;
 
+export const brokerTimedOut = (reason: string) =>
+  `Redis did not answer in time (${reason}): the job may or may not have been queued. ` +
+  'Submit it again with the same id to be sure it runs once.';
+
 export const workerRoleSubmit = () =>
   'This process has role "worker": it runs jobs but does not submit them. Use role "both" to do both.';
 
