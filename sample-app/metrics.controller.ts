@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 
 export const METRICS_REGISTRY = Symbol('sample:metrics-registry');
 
@@ -9,7 +9,7 @@ export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   metrics(): Promise<string> {
     return this.registry.metrics();
   }
