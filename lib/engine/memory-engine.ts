@@ -145,7 +145,7 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
     this.#random = tuning.random ?? Math.random;
-    this.#delayed = new TimerQueue(clock, this.#onDelayDue, false);
+    this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
     this.#signals = new DeadlineSignals(clock, tuning.signalGranularityMs ?? 2, this.#onDeadline);
   }
 
