@@ -79,6 +79,30 @@ describe('engine: handler failures', () => {
   });
 });
 
+describe('engine: lifecycle logs', () => {
+  it("logs each job's lifecycle at debug when debug logging is on, without the payload", async () => {
+    const { engine, submit, logger, monitor } = createEngine({ handlers: { t: () => undefined } });
+    monitor.setDebug(true);
+    engine.start();
+    const job = await submit('t', { secret: 'hunter2' });
+    await engine.onIdle();
+    expect(logger.at('debug')).toEqual([
+      `Job ${job.id} (t) submitted`,
+      `Job ${job.id} (t) started, attempt 1`,
+      expect.stringMatching(new RegExp(`^Job ${job.id} \\(t\\) completed in \\d+ ms$`)),
+    ]);
+    expect(logger.lines.some((line) => line.message.includes('hunter2'))).toBe(false);
+  });
+
+  it('builds no debug line while debug logging is off', async () => {
+    const { engine, submit, logger } = createEngine({ handlers: { t: () => undefined } });
+    engine.start();
+    await submit('t');
+    await engine.onIdle();
+    expect(logger.lines).toEqual([]);
+  });
+});
+
 describe('engine: ids and idempotency', () => {
   it('returns the same job, enqueues nothing and emits nothing when an id is submitted again while it is pending', async () => {
     const gate = deferred();

@@ -109,6 +109,26 @@ describe('engine: drain and abort', () => {
     expect(ends.map((event) => event.job.id).sort()).toEqual([running.id, waiting.id, delayed.id].sort());
   });
 
+  it('does not also abandon a job that already failed for good while its timed-out handler still runs', async () => {
+    const hang = deferred();
+    const { engine, clock, submit, kindsOf } = createEngine({
+      timeout: 10,
+      maxRetries: 0,
+      shutdownTimeout: 100,
+      handlers: { t: () => hang.promise },
+    });
+    engine.start();
+    const job = await submit('t');
+    await flush();
+    await clock.advance(10);
+    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'failed']);
+    const closed = engine.close();
+    await clock.advance(100);
+    await closed;
+    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'failed']);
+    hang.resolve();
+  });
+
   it('abandons what was accepted if it closes without ever starting', async () => {
     let ran = false;
     const { engine, submit, kindsOf } = createEngine({ handlers: { t: () => void (ran = true) } });
