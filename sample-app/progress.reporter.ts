@@ -32,7 +32,7 @@ export class ProgressReporter implements OnModuleInit, OnApplicationBootstrap, O
   #subscription: Subscription | undefined;
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
-  #lastLine = '';
+  #lastTally = '';
 
   constructor(
     private readonly jobs: JobQueue,
@@ -66,18 +66,22 @@ export class ProgressReporter implements OnModuleInit, OnApplicationBootstrap, O
   /** The progress line: `[  3s] email 25/0/0 1/2 · report 4/0/2 3/2 · ... · rejected 0`. */
   progressLine(): string {
     const seconds = Math.round((Date.now() - this.#startedAt) / 1000);
+    return `[${String(seconds).padStart(3)}s] ${this.#tallyLine()}`;
+  }
+
+  #tallyLine(): string {
     const types = [...this.#tally].map(
       ([type, t]) => `${type} ${t.completed}/${t.failed}/${t.retried} ${t.waiting}/${t.active}`,
     );
-    return `[${String(seconds).padStart(3)}s] ${types.join(' · ') || 'no jobs yet'} · rejected ${this.jobs.metrics().rejected}`;
+    return `${types.join(' · ') || 'no jobs yet'} · rejected ${this.jobs.metrics().rejected}`;
   }
 
   #printProgress(): void {
-    const line = this.progressLine();
+    const tally = this.#tallyLine();
     // An idle app (JOBS_DEMO=0) stays quiet instead of repeating itself.
-    if (line.slice(7) === this.#lastLine.slice(7)) return;
-    this.#lastLine = line;
-    this.options.print(line);
+    if (tally === this.#lastTally) return;
+    this.#lastTally = tally;
+    this.options.print(this.progressLine());
   }
 
   #record({ kind, job }: JobEvent): void {

@@ -76,6 +76,11 @@ export class JobsPrometheusMetrics {
     this.#rejectedSeen = queue.metrics().rejected;
   }
 
+  /** False once the registry was cleared (`registry.clear()`, common between tests). */
+  isRegisteredOn(registry: Registry): boolean {
+    return registry.getSingleMetric('nestjs_jobs_completed_total') === this.#completed;
+  }
+
   unbind(queue: JobQueue): void {
     if (this.#queue === queue) this.#queue = undefined;
   }
@@ -107,10 +112,10 @@ export class JobsPrometheusMetrics {
 
 const byRegistry = new WeakMap<Registry, JobsPrometheusMetrics>();
 
-/** The metric set of a registry, created on first use. */
+/** The metric set of a registry, created on first use (and again after the registry was cleared). */
 export function jobsMetricsFor(registry: Registry): JobsPrometheusMetrics {
   let metrics = byRegistry.get(registry);
-  if (metrics === undefined) {
+  if (metrics === undefined || !metrics.isRegisteredOn(registry)) {
     metrics = new JobsPrometheusMetrics(registry);
     byRegistry.set(registry, metrics);
   }

@@ -102,6 +102,17 @@ describe('JobsPrometheusModule', () => {
     expect(registry.getMetricsAsArray().filter((metric) => metric.name === 'nestjs_jobs_active')).toHaveLength(1);
   });
 
+  it('registers its metrics again on a registry that was cleared between apps', async () => {
+    const registry = new Registry();
+    await (await startApp({ registry })).close();
+    apps.pop();
+    registry.clear();
+    const app = await startApp({ registry });
+    await app.get(JobQueue).submit('email', { to: 'a@example.com' });
+    await app.get(Handlers).started[0]!.promise;
+    expect(sampleValue(await scrape(registry), 'nestjs_jobs_active')).toBe(1);
+  });
+
   it("uses prom-client's default registry when given none", async () => {
     await startApp({});
     expect(register.getSingleMetric('nestjs_jobs_completed_total')).toBeDefined();
