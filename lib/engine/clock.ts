@@ -14,6 +14,8 @@ export interface Clock {
    */
   setTimeout(callback: () => void, ms: number, unref?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /** Whether a pending timer keeps the process alive. */
+  ref(handle: TimerHandle, keepAlive: boolean): void;
 }
 
 const origin = performance.timeOrigin;
@@ -27,5 +29,9 @@ export const systemClock: Clock = {
   },
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
+  },
+  ref(handle, keepAlive) {
+    if (keepAlive) (handle as NodeJS.Timeout).ref();
+    else (handle as NodeJS.Timeout).unref();
   },
 };

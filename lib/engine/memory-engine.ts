@@ -145,7 +145,7 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
     this.#random = tuning.random ?? Math.random;
-    this.#delayed = new TimerQueue(clock, this.#onDelayDue, false);
+    this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
     this.#signals = new DeadlineSignals(clock, tuning.signalGranularityMs ?? 2, this.#onDeadline);
   }
 
@@ -461,7 +461,11 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#shutdownTimer = undefined;
 
     const abandoned: JobRecord[] = [];
-    for (let record = this.#head; record !== null; record = record.next) abandoned.push(record);
+    for (let record = this.#head; record !== null; record = record.next) {
+      // A timed-out attempt with no retry to come already ended its job as failed.
+      if (!record.timedOut || record.retryDue >= 0) abandoned.push(record);
+      else record.state = DONE;
+    }
     this.#head = this.#tail = null;
     this.#active = 0;
     this.#stuck = 0;
