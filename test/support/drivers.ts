@@ -21,6 +21,12 @@ export interface DriverFixture {
     globalPriorityOrder: boolean;
     /** `submit` passes the payload by reference (the in-memory engine) rather than as JSON. */
     payloadByReference: boolean;
+    /**
+     * Jobs live in a broker shared by processes: shutdown finishes this
+     * process's running attempts only, and jobs still waiting stay queued for
+     * the others (neither run nor abandoned here).
+     */
+    durableQueue: boolean;
   };
 }
 
@@ -29,7 +35,7 @@ export const memoryDriver: DriverFixture = {
   setup: async () => undefined,
   teardown: async () => undefined,
   moduleOptions: (options) => options,
-  capabilities: { globalPriorityOrder: true, payloadByReference: true },
+  capabilities: { globalPriorityOrder: true, payloadByReference: true, durableQueue: false },
 };
 
 let redis: RedisEndpoint | null = null;
@@ -53,7 +59,7 @@ export const bullmqDriver: DriverFixture = {
     prefixes.push(prefix);
     return { ...options, driver: createBullmqDriver({ connection: redis.connection, prefix }) };
   },
-  capabilities: { globalPriorityOrder: false, payloadByReference: false },
+  capabilities: { globalPriorityOrder: false, payloadByReference: false, durableQueue: true },
 };
 
 /**
