@@ -1,4 +1,4 @@
-import { Injectable, type Provider, type Type } from '@nestjs/common';
+import { Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
@@ -20,9 +20,10 @@ export async function startBullmqApp(
   providers: Provider[],
   options: Omit<JobsModuleOptions, 'driver'>,
   driver: Partial<BullmqDriverOptions> & { connection: RedisOptions; prefix: string },
+  imports: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<BullmqApp> {
   const app = await Test.createTestingModule({
-    imports: [JobsModule.forRoot({ ...options, driver: bullmqDriver(driver) })],
+    imports: [JobsModule.forRoot({ ...options, driver: bullmqDriver(driver) }), ...imports],
     providers,
   }).compile();
   await app.init();
@@ -118,9 +119,9 @@ export class Handlers {
 }
 
 
-/** Resolves once `condition` holds, checking on every turn of the event loop (no timers, no sleeping). */
+/** Resolves once `condition` holds, looking every few ms (for states that change in the background). */
 export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 /** The driver's own view, for health and state. */

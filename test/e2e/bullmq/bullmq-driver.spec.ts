@@ -10,7 +10,7 @@ import {
 } from '../../../lib/index.js';
 import { bullmqDriver } from '../../../lib/bullmq/index.js';
 import { JOBS_DRIVER } from '../../../lib/jobs.constants.js';
-import { type BullmqApp, Handlers, nextEvent, startBullmqApp, Work } from '../../support/bullmq-app.js';
+import { type BullmqApp, Handlers, nextEvent, startBullmqApp, until, Work } from '../../support/bullmq-app.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
 import { redisTestsRun } from '../../support/drivers.js';
 
@@ -151,6 +151,22 @@ suite('BullMQ driver on real Redis', () => {
     client.disconnect();
     // Only the Workers' bookkeeping keys: no job, no list entry, no event.
     expect(keys.filter((key) => !/:(meta|stalled-check)$/.test(key))).toEqual([]);
+  });
+
+  it('refreshes the waiting and delayed counts of metrics() from Redis in the background', async () => {
+    const { jobs, work, events } = await start({ workers: 1 });
+    await jobs.submit('held', null, { id: 'busy' });
+    await nextEvent({ jobs, events } as BullmqApp, 'started', 'busy');
+    await jobs.submit('held', null, { id: 'queued' });
+    await jobs.submit('held', null, { id: 'later', delay: 60_000 });
+    const metrics = jobs.metrics();
+    expect(typeof metrics.waiting).toBe('number');
+    await until(() => jobs.metrics().waiting === 1 && jobs.metrics().delayed === 1);
+    expect(jobs.metrics()).toMatchObject({ waiting: 1, delayed: 1, active: 1 });
+    work.gate('busy').resolve();
+    work.gate('queued').resolve();
+    await until(() => jobs.metrics().processed === 2 && jobs.metrics().waiting === 0);
+    expect(jobs.metrics()).toMatchObject({ waiting: 0, delayed: 1, processed: 2 });
   });
 
   it('rejects an unknown job type', async () => {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { TerminusModule } from '@nestjs/terminus';
 import { QueueUnavailableError } from '../../../lib/index.js';
+import { JobsHealthIndicator } from '../../../lib/health/index.js';
 import { type BullmqApp, driverOf, Handlers, nextEvent, startBullmqApp, until, Work } from '../../support/bullmq-app.js';
 import { redisTestsRun } from '../../support/drivers.js';
 import { type RedisServer, startRedisServer, uniquePrefix } from '../../support/redis.js';
@@ -24,10 +26,11 @@ suite('BullMQ driver when Redis fails', () => {
 
   async function start(redis: RedisServer, prefix: string, options: { workers?: number; shutdownTimeout?: number } = {}) {
     const app = await startBullmqApp(
-      [Work, Handlers],
+      [Work, Handlers, JobsHealthIndicator],
       { workers: options.workers ?? 2, queueSize: 1000, shutdownTimeout: options.shutdownTimeout ?? 1000 },
       // Short locks so a job stranded by a lost connection is picked up again soon.
       { connection: { ...redis.connection, commandTimeout: 300 }, prefix, lockDuration: 500, stalledInterval: 200 },
+      [TerminusModule.forRoot({ logger: false })],
     );
     apps.push(app);
     return Object.assign(app, { work: app.get(Work) });
@@ -47,10 +50,15 @@ suite('BullMQ driver when Redis fails', () => {
     await until(() => brokerStatus(app) === 'down');
     await expect(app.jobs.submit('plain', {})).rejects.toBeInstanceOf(QueueUnavailableError);
     await expect(app.jobs.submit('plain', {})).rejects.toThrow(/Redis cannot be reached/);
-    expect(driverOf(app).health().broker).toMatchObject({ status: 'down' });
+    expect(app.get(JobsHealthIndicator).isHealthy().jobs).toMatchObject({
+      status: 'down',
+      reason: 'the broker cannot be reached',
+      broker: { status: 'down', role: 'both' },
+    });
 
     await server.restart();
     await until(() => brokerStatus(app) === 'up');
+    expect(app.get(JobsHealthIndicator).isHealthy().jobs).toMatchObject({ status: 'up', broker: { status: 'up' } });
     for (let i = 0; i < 5; i++) accepted.push((await app.jobs.submit('plain', { after: i })).id);
     app.work.gate('h1').resolve();
     app.work.gate('h2').resolve();
