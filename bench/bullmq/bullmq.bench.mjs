@@ -2,10 +2,10 @@
  * Throughput of the BullMQ driver against plain BullMQ, on the same Redis, in one run.
  *
  *   npm run bench:bullmq            (builds, then runs this file)
- *   node bench/bullmq/bullmq.bench.mjs [jobs] [concurrency]   (after npm run build)
+ *   node bench/bullmq/bullmq.bench.mjs [jobs] [concurrency] [rounds]   (after npm run build)
  *
  * Each round fills a fresh queue with no-op jobs, then times one worker
- * process (this one) draining it: plain BullMQ with a Worker of the given
+ * process (this one) draining it, from the first job started to the last done: plain BullMQ with a Worker of the given
  * concurrency, and the driver with `workers` of the same value. Rounds
  * alternate to spread machine noise; the ratio compares the medians.
  * Redis: REDIS_URL, else 127.0.0.1:6379. Keys live under a fresh prefix and
@@ -21,7 +21,7 @@ import { bullmqDriver } from '../../dist/bullmq/index.js';
 
 const JOBS = Number(process.argv[2] ?? 20_000);
 const CONCURRENCY = Number(process.argv[3] ?? 50);
-const ROUNDS = 3;
+const ROUNDS = Number(process.argv[4] ?? 5);
 const CHUNK = 1000;
 const connection = process.env.REDIS_URL ? urlOptions(process.env.REDIS_URL) : { host: '127.0.0.1', port: 6379 };
 const runId = `njbench-${process.pid}-${Date.now().toString(36)}`;
@@ -46,25 +46,41 @@ async function plainRound(round) {
     await queue.addBulk(chunk);
   }
   let done = 0;
+  let started = 0;
+  let cpu;
   let finish;
   const finished = new Promise((resolve) => (finish = resolve));
-  const started = performance.now();
-  const worker = new Worker('noop', async () => undefined, { connection: { ...connection, maxRetriesPerRequest: null }, prefix, concurrency: CONCURRENCY });
+  const worker = new Worker(
+    'noop',
+    async () => {
+      if (started === 0) {
+        started = performance.now();
+        cpu = process.cpuUsage();
+      }
+    },
+    { connection: { ...connection, maxRetriesPerRequest: null }, prefix, concurrency: CONCURRENCY },
+  );
   worker.on('completed', () => ++done === JOBS && finish());
   await finished;
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   await worker.close();
   await queue.close();
   await deleteKeys(prefix);
-  return JOBS / seconds;
+  return { rate: JOBS / seconds, cpuUs: (used.user + used.system) / JOBS };
 }
 
 let completed = 0;
+let firstStarted = 0;
+let firstCpu;
 let onAllCompleted = () => undefined;
 
 class NoopHandler {
   run() {
-    if (++completed === JOBS) onAllCompleted();
+    if (firstStarted === 0) {
+      firstStarted = performance.now();
+      firstCpu = process.cpuUsage();
+    }
   }
 }
 Injectable()(NoopHandler);
@@ -90,15 +106,18 @@ async function driverRound(round) {
     await Promise.all(chunk);
   }
   completed = 0;
+  firstStarted = 0;
   const finished = new Promise((resolve) => (onAllCompleted = resolve));
-  const started = performance.now();
   const worker = await app(prefix, 'worker');
+  // Counted like BullMQ's 'completed' event: when the job is done in Redis, not when the handler returns.
+  worker.get(JobQueue).events$.subscribe((event) => event.kind === 'completed' && ++completed === JOBS && onAllCompleted());
   await finished;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - firstStarted) / 1000;
+  const used = process.cpuUsage(firstCpu);
   await worker.close();
   await producer.close();
   await deleteKeys(prefix);
-  return JOBS / seconds;
+  return { rate: JOBS / seconds, cpuUs: (used.user + used.system) / JOBS };
 }
 
 async function deleteKeys(prefix) {
@@ -120,10 +139,16 @@ const driver = [];
 for (let round = 0; round < ROUNDS; round++) {
   plain.push(await plainRound(round));
   driver.push(await driverRound(round));
-  console.log(`round ${round + 1}: plain BullMQ ${Math.round(plain.at(-1))} jobs/s, nestjs-jobs driver ${Math.round(driver.at(-1))} jobs/s`);
+  const [p, d] = [plain.at(-1), driver.at(-1)];
+  console.log(
+    `round ${round + 1}: plain BullMQ ${Math.round(p.rate)} jobs/s (${p.cpuUs.toFixed(0)} µs CPU/job), ` +
+      `driver ${Math.round(d.rate)} jobs/s (${d.cpuUs.toFixed(0)} µs CPU/job)`,
+  );
 }
-const ratio = median(driver) / median(plain);
+const rate = (runs) => median(runs.map((run) => run.rate));
+const cpu = (runs) => median(runs.map((run) => run.cpuUs));
 console.log(
-  `\n${JOBS} no-op jobs, concurrency ${CONCURRENCY}, median of ${ROUNDS}: plain BullMQ ${Math.round(median(plain))} jobs/s, ` +
-    `driver ${Math.round(median(driver))} jobs/s, ratio ${ratio.toFixed(2)} (target >= 0.90)`,
+  `\n${JOBS} no-op jobs, concurrency ${CONCURRENCY}, median of ${ROUNDS}: plain BullMQ ${Math.round(rate(plain))} jobs/s, ` +
+    `driver ${Math.round(rate(driver))} jobs/s: throughput ratio ${(rate(driver) / rate(plain)).toFixed(2)} (target >= 0.90); ` +
+    `client CPU per job ${cpu(plain).toFixed(0)} vs ${cpu(driver).toFixed(0)} µs (ratio ${(cpu(plain) / cpu(driver)).toFixed(2)})`,
 );
