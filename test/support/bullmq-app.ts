@@ -1,11 +1,13 @@
 import { Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { afterAll, beforeAll } from '@jest/globals';
 import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
 import { type Job, type JobEvent, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { DriverHealth } from '../../lib/driver/jobs-driver.js';
 import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
+import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
 
 /** One application on the BullMQ driver, and what a test looks at. */
 export interface BullmqApp {
@@ -127,4 +129,45 @@ export async function until(condition: () => boolean): Promise<void> {
 /** The driver's own view, for health and state. */
 export function driverOf(app: BullmqApp): { health(): DriverHealth } {
   return app.app.get(JOBS_DRIVER);
+}
+
+/** What a spec file on the shared Redis keeps: its apps are closed (held jobs released) and its keys deleted after the file. */
+export interface SharedRedisSuite {
+  readonly redis: RedisEndpoint;
+  /** A fresh key prefix, deleted after the file. */
+  newPrefix(label: string): string;
+  /** Starts an app with the Work and Handlers providers, closed after the file. */
+  start(options: Omit<JobsModuleOptions, 'driver'>, driver: Partial<BullmqDriverOptions> & { prefix: string }): Promise<BullmqApp & { work: Work }>;
+}
+
+export function useSharedRedis(): SharedRedisSuite {
+  let redis: RedisEndpoint | undefined;
+  const prefixes: string[] = [];
+  const apps: BullmqApp[] = [];
+  beforeAll(async () => {
+    redis = await sharedRedis();
+  });
+  afterAll(async () => {
+    for (const app of apps) {
+      for (const gate of app.get(Work).gates.values()) gate.resolve();
+      await app.close();
+    }
+    for (const prefix of prefixes) await deleteKeys(redis!.connection, prefix);
+    await stopSharedRedis();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    newPrefix(label) {
+      const prefix = uniquePrefix(label);
+      prefixes.push(prefix);
+      return prefix;
+    },
+    async start(options, driver) {
+      const app = await startBullmqApp([Work, Handlers], options, { connection: redis!.connection, ...driver });
+      apps.push(app);
+      return Object.assign(app, { work: app.get(Work) });
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { describe, it } from '@jest/globals';
 import type { JobsModuleOptions } from '../../lib/index.js';
 import { bullmqDriver as createBullmqDriver } from '../../lib/bullmq/index.js';
 import { deleteKeys, redisAvailable, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
@@ -77,3 +78,13 @@ export const redisTestsRun: boolean = await (async () => {
 
 /** Every driver the contract suite runs against. */
 export const driverFixtures: readonly DriverFixture[] = redisTestsRun ? [memoryDriver, bullmqDriver] : [memoryDriver];
+
+/**
+ * `describe` for suites that need Redis. Without any Redis (and not under CI)
+ * the suite shows as a todo "NOT RUN" entry, after the loud message above,
+ * instead of passing silently.
+ */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (redisTestsRun) describe(name, body);
+  else describe(name, () => it.todo('NOT RUN: no Redis. Set REDIS_URL, start Redis on 127.0.0.1:6379, or install redis-server'));
+}

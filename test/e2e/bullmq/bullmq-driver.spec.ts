@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -10,40 +10,19 @@ import {
 } from '../../../lib/index.js';
 import { bullmqDriver } from '../../../lib/bullmq/index.js';
 import { JOBS_DRIVER } from '../../../lib/jobs.constants.js';
-import { type BullmqApp, Handlers, nextEvent, startBullmqApp, until, Work } from '../../support/bullmq-app.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
-import { redisTestsRun } from '../../support/drivers.js';
+import { type BullmqApp, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
+import { describeWithRedis } from '../../support/drivers.js';
 
-const suite = redisTestsRun ? describe : describe.skip;
-
-suite('BullMQ driver on real Redis', () => {
-  let redis: RedisEndpoint;
-  const prefixes: string[] = [];
-  const apps: BullmqApp[] = [];
-
-  beforeAll(async () => {
-    redis = await sharedRedis();
-  });
-
-  afterAll(async () => {
-    for (const app of apps) {
-      for (const gate of app.get(Work).gates.values()) gate.resolve();
-      await app.close();
-    }
-    for (const prefix of prefixes) await deleteKeys(redis.connection, prefix);
-    await stopSharedRedis();
-  });
+describeWithRedis('BullMQ driver on real Redis', () => {
+  const suite = useSharedRedis();
 
   async function start(options: { workers?: number; queueSize?: number } = {}, driver: Record<string, unknown> = {}) {
-    const prefix = uniquePrefix('driver');
-    prefixes.push(prefix);
-    const app = await startBullmqApp([Work, Handlers], { workers: options.workers ?? 4, queueSize: options.queueSize ?? 100, shutdownTimeout: 2000 }, {
-      connection: redis.connection,
-      prefix,
-      ...driver,
-    });
-    apps.push(app);
-    return { ...app, work: app.get(Work), prefix };
+    const prefix = suite.newPrefix('driver');
+    const app = await suite.start(
+      { workers: options.workers ?? 4, queueSize: options.queueSize ?? 100, shutdownTimeout: 2000 },
+      { prefix, ...driver },
+    );
+    return { ...app, prefix };
   }
 
   it('runs a submitted job once and reports it', async () => {
@@ -146,7 +125,7 @@ suite('BullMQ driver on real Redis', () => {
     await expect(jobs.submit('plain', { big: 1n })).rejects.toThrow(/BigInt/);
     await expect(jobs.submit('plain', { text: 'x'.repeat(100) })).rejects.toThrow(/over maxPayloadBytes 64/);
     expect(jobs.metrics().rejected).toBe(bad.length + 2);
-    const client = new Redis(redis.connection);
+    const client = new Redis(suite.redis.connection);
     const keys = await client.keys(`${prefix}:*`);
     client.disconnect();
     // Only the Workers' bookkeeping keys: no job, no list entry, no event.
@@ -181,27 +160,25 @@ suite('BullMQ driver on real Redis', () => {
   });
 
   it('fails a malformed job from Redis for good instead of crashing, and never lets its keys pollute prototypes', async () => {
-    const prefix = uniquePrefix('raw');
-    prefixes.push(prefix);
-    const plain = new Queue('plain', { connection: { ...redis.connection } as ConnectionOptions, prefix });
+    const prefix = suite.newPrefix('raw');
+    const plain = new Queue('plain', { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
     await plain.add('plain', { no: 'envelope' }, { jobId: 'shape', removeOnFail: true });
     await plain.add('plain', { p: 0 }, { jobId: 'notjson', removeOnFail: true });
     await plain.add('plain', { p: 0 }, { jobId: 'proto', removeOnComplete: true });
-    const client = new Redis(redis.connection);
+    const client = new Redis(suite.redis.connection);
     await client.hset(`${prefix}:plain:notjson`, 'data', '{not json');
     await client.hset(`${prefix}:plain:proto`, 'data', '{"p":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}');
     await plain.close();
     client.disconnect();
 
-    const app = await startBullmqApp([Work, Handlers], { workers: 2, queueSize: 10, shutdownTimeout: 2000 }, { connection: redis.connection, prefix });
-    apps.push(app);
+    const app = await suite.start({ workers: 2, queueSize: 10, shutdownTimeout: 2000 }, { prefix });
     await app.jobs.onIdle();
     const failed = app.events.filter((e) => e.kind === 'failed').map((e) => [e.job.id, e.error]).sort();
     expect(failed).toEqual([
       ['notjson', expect.stringMatching(/malformed \(its data is not JSON/)],
       ['shape', expect.stringMatching(/malformed \(its data has no payload field "p"\)/)],
     ]);
-    const proto = app.get(Work).ran.find((r) => r.id === 'proto')!;
+    const proto = app.work.ran.find((r) => r.id === 'proto')!;
     expect(Object.hasOwn(proto.payload, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(proto.payload)).toBe(Object.prototype);

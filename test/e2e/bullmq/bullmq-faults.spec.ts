@@ -3,13 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { QueueUnavailableError } from '../../../lib/index.js';
 import { JobsHealthIndicator } from '../../../lib/health/index.js';
 import { type BullmqApp, driverOf, Handlers, nextEvent, startBullmqApp, until, Work } from '../../support/bullmq-app.js';
-import { redisTestsRun } from '../../support/drivers.js';
+import { describeWithRedis } from '../../support/drivers.js';
 import { type RedisServer, startRedisServer, uniquePrefix } from '../../support/redis.js';
 
-const suite = redisTestsRun ? describe : describe.skip;
-
 /** Each test breaks a redis-server of its own, on a free loopback port: never the shared one. */
-suite('BullMQ driver when Redis fails', () => {
+describeWithRedis('BullMQ driver when Redis fails', () => {
   let server: RedisServer | null = null;
   let apps: BullmqApp[] = [];
 

@@ -1,54 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, expect, it } from '@jest/globals';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { InvalidJobError, type JobEvent, QueueClosedError } from '../../../lib/index.js';
-import { type BullmqApp, driverOf, Handlers, nextEvent, startBullmqApp, until, Work } from '../../support/bullmq-app.js';
-import { redisTestsRun } from '../../support/drivers.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
+import { driverOf, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
+import { describeWithRedis } from '../../support/drivers.js';
 
-const suite = redisTestsRun ? describe : describe.skip;
-
-suite('BullMQ driver: timeouts, caps, roles and shutdown on real Redis', () => {
-  let redis: RedisEndpoint;
-  const prefixes: string[] = [];
-  const apps: BullmqApp[] = [];
+describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Redis', () => {
+  const suite = useSharedRedis();
   const queues: Queue[] = [];
 
-  beforeAll(async () => {
-    redis = await sharedRedis();
-  });
-
   afterAll(async () => {
-    for (const app of apps) {
-      for (const gate of app.get(Work).gates.values()) gate.resolve();
-      await app.close();
-    }
     for (const queue of queues) await queue.close();
-    for (const prefix of prefixes) await deleteKeys(redis.connection, prefix);
-    await stopSharedRedis();
   });
 
-  function newPrefix(): string {
-    const prefix = uniquePrefix('life');
-    prefixes.push(prefix);
-    return prefix;
-  }
+  const newPrefix = () => suite.newPrefix('life');
 
-  async function start(
+  function start(
     options: { workers?: number; shutdownTimeout?: number } = {},
     driver: { prefix?: string; role?: 'both' | 'producer' | 'worker' } = {},
   ) {
-    const app = await startBullmqApp(
-      [Work, Handlers],
+    return suite.start(
       { workers: options.workers ?? 4, queueSize: 100, shutdownTimeout: options.shutdownTimeout ?? 2000 },
-      { connection: redis.connection, prefix: driver.prefix ?? newPrefix(), role: driver.role },
+      { prefix: driver.prefix ?? newPrefix(), role: driver.role },
     );
-    apps.push(app);
-    return Object.assign(app, { work: app.get(Work) });
   }
 
   /** A plain BullMQ view of one job type's queue, to look at Redis directly. */
   function inspect(prefix: string, type: string): Queue {
-    const queue = new Queue(type, { connection: { ...redis.connection } as ConnectionOptions, prefix });
+    const queue = new Queue(type, { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
     queues.push(queue);
     return queue;
   }

@@ -1,12 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BullmqDriverOptions } from '../../../lib/bullmq/index.js';
 import { ChildNode } from '../../support/child-node.js';
-import { redisTestsRun } from '../../support/drivers.js';
+import { describeWithRedis } from '../../support/drivers.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
 
-const suite = redisTestsRun ? describe : describe.skip;
-
-suite('BullMQ driver across processes (child processes on real Redis)', () => {
+describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
   let redis: RedisEndpoint;
   const prefixes: string[] = [];
   let nodes: ChildNode[] = [];
