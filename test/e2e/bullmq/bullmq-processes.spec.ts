@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { BullmqDriverOptions } from '../../../lib/bullmq/index.js';
 import { ChildNode } from '../../support/child-node.js';
 import { describeWithRedis } from '../../support/drivers.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
+import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
 
 describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
   let redis: RedisEndpoint;
@@ -125,5 +125,21 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     await leaving.event('completed', 'drained');
     expect((await leaving.exited).signal).toBe('SIGTERM');
     expect(leaving.events('abandoned')).toEqual([]);
+  });
+
+  it('Redis paused: a worker process with a job running still closes by its deadline and exits on its own', async () => {
+    const own = await startRedisServer();
+    try {
+      const tuning = { connection: { ...own.connection, commandTimeout: 300 }, prefix: 'paused' };
+      const worker = await node({ driver: { ...tuning, role: 'both' }, workers: 1, shutdownTimeout: 300 });
+      await worker.submit('task', { hold: true }, { id: 'caught' });
+      await worker.event('started', 'caught');
+      own.pause();
+      expect(await worker.close()).toEqual({ code: 0, signal: null });
+      expect(worker.events('abandoned').map((e) => e.id)).toEqual(['caught']);
+    } finally {
+      own.resume();
+      await own.stop();
+    }
   });
 });
