@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from '@jest/globals';
 import { type ConnectionOptions, Queue } from 'bullmq';
-import { InvalidJobError, type JobEvent, QueueClosedError } from '../../../lib/index.js';
+import { InvalidJobError, type JobEvent, QueueClosedError, UnknownJobTypeError } from '../../../lib/index.js';
 import { driverOf, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
 import { describeWithRedis } from '../../support/drivers.js';
 
@@ -84,6 +84,7 @@ describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Red
     const prefix = newPrefix();
     const producer = await start({}, { prefix, role: 'producer' });
     const worker = await start({}, { prefix, role: 'worker' });
+    await expect(producer.jobs.submit('unknown', {})).rejects.toBeInstanceOf(UnknownJobTypeError);
     const job = await producer.jobs.submit('plain', { n: 1 });
     await producer.jobs.onIdle();
     expect(producer.work.ran).toEqual([]);
