@@ -135,6 +135,9 @@ export class BullmqJobsDriver implements JobsDriver {
   readonly #running = new Set<Attempt>();
   /** Jobs fetched by a Worker that wait for one of the `workers` permits. */
   readonly #permitWaiters: Array<() => void> = [];
+  /** Ids this process is adding, and attempts of them fetched before the add answered. */
+  readonly #submitting = new Set<string>();
+  #startWaiters: Map<string, () => void> | null = null;
   /** Retry delays decided by an attempt, handed to BullMQ's backoff strategy. */
   readonly #retryDelays = new Map<string, number>();
 
@@ -258,11 +261,13 @@ export class BullmqJobsDriver implements JobsDriver {
       await this.#refresh().catch(() => undefined);
       if (this.#estimatedSize() >= this.#queueSize) return this.#refuse(new QueueFullError(queueFull(this.#queueSize)));
     }
+    const jobId = id ?? this.#nextId();
     this.#inFlight++;
+    this.#submitting.add(jobId);
     try {
       const delay = options?.delay ?? 0;
       const added = await lane.queue.add(handler.type, envelope, {
-        jobId: id ?? this.#nextId(),
+        jobId,
         priority: toBullPriority(priority),
         delay: delay > 0 ? delay : undefined,
         attempts: maxRetries + 1,
@@ -288,6 +293,12 @@ export class BullmqJobsDriver implements JobsDriver {
       return this.#refuse(new QueueUnavailableError(message));
     } finally {
       this.#inFlight--;
+      this.#submitting.delete(jobId);
+      const starting = this.#startWaiters?.get(jobId);
+      if (starting !== undefined) {
+        this.#startWaiters!.delete(jobId);
+        starting();
+      }
     }
   }
 
@@ -365,6 +376,11 @@ export class BullmqJobsDriver implements JobsDriver {
       this.#releasePermit();
       await bullJob.moveToWait(token);
       throw new WaitingError();
+    }
+    const jobId = bullJob.id!;
+    if (this.#submitting.has(jobId)) {
+      // A worker here may fetch the job before its add has answered: `submitted` comes first.
+      await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
     }
     const envelope = bullJob.data as Envelope;
     const timeout = envelope.t ?? lane.handler.timeout;
