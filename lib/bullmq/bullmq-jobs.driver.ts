@@ -225,7 +225,8 @@ export class BullmqJobsDriver implements JobsDriver {
   }
 
   onSizeLessThan(limit: number): Promise<void> {
-    if (this.#state === 'closed' || this.#waiting + this.#delayed < limit) return Promise.resolve();
+    if (this.#state === 'closed') return Promise.resolve();
+    // Always a fresh read: the cached count may predate this process's own adds.
     return new Promise((resolve) => {
       (this.#sizeWaiters ??= []).push({ limit, resolve });
       this.#poll();
