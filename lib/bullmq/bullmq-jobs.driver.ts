@@ -543,7 +543,7 @@ export class BullmqJobsDriver implements JobsDriver {
       const idle =
         this.#active === 0 &&
         this.#permitWaiters.length === 0 &&
-        this.#waiting + this.#delayed + this.#redisActive === 0 &&
+        this.#waiting + this.#delayed + this.#redisActive + this.#added - this.#addedAtRead + this.#inFlight === 0 &&
         this.#producer.status === 'ready';
       if (idle || closed) {
         const waiters = this.#idleWaiters;
@@ -552,7 +552,8 @@ export class BullmqJobsDriver implements JobsDriver {
       }
     }
     if (this.#sizeWaiters !== null) {
-      const size = this.#waiting + this.#delayed;
+      // Adds that answered after the read began count too: a read never hides this process's own jobs.
+      const size = this.#estimatedSize() - this.#inFlight;
       let kept: SizeWaiter[] | null = null;
       for (const waiter of this.#sizeWaiters) {
         if (closed || size < waiter.limit) waiter.resolve();
