@@ -39,6 +39,11 @@ import {
 } from './bullmq.messages.js';
 import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
 
+/**
+ * Width of a deadline slot: attempts ending in one slot share an AbortController
+ * (one costs microseconds); signals abort at most this late, never early.
+ */
+const SIGNAL_GRANULARITY_MS = 5;
 /** How often the Redis counts behind `metrics()` refresh in the background. */
 const COUNTS_REFRESH_MS = 500;
 /** How often `onIdle()` / `onSizeLessThan()` look at Redis while someone waits. */
@@ -165,7 +170,7 @@ export class BullmqJobsDriver implements JobsDriver {
     this.#workers = context.options.workers;
     this.#queueSize = context.options.queueSize;
     this.#shutdownTimeout = context.options.shutdownTimeout;
-    this.#signals = new DeadlineSignals(context.clock, 2, this.#onDeadline);
+    this.#signals = new DeadlineSignals(context.clock, SIGNAL_GRANULARITY_MS, this.#onDeadline);
     this.#producer = this.#client({
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
