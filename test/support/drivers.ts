@@ -1,4 +1,7 @@
+import { describe, it } from '@jest/globals';
 import type { JobsModuleOptions } from '../../lib/index.js';
+import { bullmqDriver as createBullmqDriver } from '../../lib/bullmq/index.js';
+import { deleteKeys, redisAvailable, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
 
 /**
  * The engines the contract suite (test/e2e/contract) runs against. Each
@@ -19,6 +22,12 @@ export interface DriverFixture {
     globalPriorityOrder: boolean;
     /** `submit` passes the payload by reference (the in-memory engine) rather than as JSON. */
     payloadByReference: boolean;
+    /**
+     * Jobs live in a broker shared by processes: shutdown finishes this
+     * process's running attempts only, and jobs still waiting stay queued for
+     * the others (neither run nor abandoned here).
+     */
+    durableQueue: boolean;
   };
 }
 
@@ -27,8 +36,55 @@ export const memoryDriver: DriverFixture = {
   setup: async () => undefined,
   teardown: async () => undefined,
   moduleOptions: (options) => options,
-  capabilities: { globalPriorityOrder: true, payloadByReference: true },
+  capabilities: { globalPriorityOrder: true, payloadByReference: true, durableQueue: false },
 };
 
-/** Every driver the contract suite runs against. The BullMQ driver joins here. */
-export const driverFixtures: readonly DriverFixture[] = [memoryDriver];
+let redis: RedisEndpoint | null = null;
+const prefixes: string[] = [];
+
+/** The BullMQ driver on the test Redis; every app gets its own key prefix, deleted at teardown. */
+export const bullmqDriver: DriverFixture = {
+  name: 'bullmq',
+  async setup() {
+    redis = await sharedRedis();
+  },
+  async teardown() {
+    const used = prefixes.splice(0);
+    for (const prefix of used) await deleteKeys(redis!.connection, prefix);
+    await stopSharedRedis();
+    redis = null;
+  },
+  moduleOptions(options) {
+    if (redis === null) throw new Error('bullmqDriver fixture: setup() has not run');
+    const prefix = uniquePrefix('contract');
+    prefixes.push(prefix);
+    return { ...options, driver: createBullmqDriver({ connection: redis.connection, prefix }) };
+  },
+  capabilities: { globalPriorityOrder: false, payloadByReference: false, durableQueue: true },
+};
+
+/**
+ * Whether the Redis suites run. Under CI they always do (and fail without
+ * Redis); elsewhere, with no Redis at all, they say loudly that they did not.
+ */
+export const redisTestsRun: boolean = await (async () => {
+  if (process.env.CI || (await redisAvailable())) return true;
+  process.stderr.write(
+    '\n*** Redis suites NOT RUN: no REDIS_URL, nothing on 127.0.0.1:6379 and no redis-server on the PATH. ' +
+      'Install Redis or set REDIS_URL to run them. ***\n\n',
+  );
+  return false;
+})();
+
+/** Every driver the contract suite runs against. */
+export const driverFixtures: readonly DriverFixture[] = redisTestsRun ? [memoryDriver, bullmqDriver] : [memoryDriver];
+
+/**
+ * `describe` for suites that need Redis. Without any Redis (and not under CI)
+ * the suite shows as a todo "NOT RUN" entry, after the loud message above,
+ * instead of passing silently.
+ */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (redisTestsRun) describe(name, body);
+  else describe(name, () => it.todo('NOT RUN: no Redis. Set REDIS_URL, start Redis on 127.0.0.1:6379, or install redis-server'));
+}

@@ -1,0 +1,677 @@
+import { type Job as BullJob, type JobJson, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type {
+  DriverContext,
+  DriverHealth,
+  DriverState,
+  JobsDriver,
+  QueueCounts,
+  RegisteredHandler,
+} from '../driver/jobs-driver.js';
+import { backoffDelay } from '../engine/backoff.js';
+import type { Clock, TimerHandle } from '../engine/clock.js';
+import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from '../engine/deadline-signals.js';
+import { errorMessage } from '../engine/error-message.js';
+import { createIdGenerator } from '../engine/job-ids.js';
+import type { JobMonitor } from '../engine/job-monitor.js';
+import type { JobsLogger } from '../engine/jobs-logger.js';
+import type { Job, SubmitOptions } from '../interfaces/job.interface.js';
+import {
+  InvalidJobError,
+  JobTimeoutError,
+  QueueClosedError,
+  QueueFullError,
+  QueueUnavailableError,
+  UnrecoverableJobError,
+} from '../jobs.errors.js';
+import { attemptTimedOut, queueClosed, queueFull, shuttingDownReason } from '../jobs.messages.js';
+import type { ResolvedBullmqOptions } from './bullmq-driver.options.js';
+import {
+  brokerDown,
+  brokerTimedOut,
+  brokerUnavailable,
+  brokerUp,
+  malformedJob,
+  payloadNotJson,
+  payloadTooLarge,
+  returnedToQueue,
+  workerRoleSubmit,
+} from './bullmq.messages.js';
+import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+
+/**
+ * Width of a deadline slot: attempts ending in one slot share an AbortController
+ * (one costs microseconds); signals abort at most this late, never early.
+ */
+const SIGNAL_GRANULARITY_MS = 5;
+/** How often the Redis counts behind `metrics()` refresh in the background. */
+const COUNTS_REFRESH_MS = 500;
+/** How often `onIdle()` / `onSizeLessThan()` look at Redis while someone waits. */
+const POLL_MS = 20;
+/** After the shutdown deadline: how long returning unfinished jobs and closing connections may take. */
+const CLOSE_GRACE_MS = 250;
+/** The backoff type our jobs carry, so BullMQ asks our strategy for the retry delay. */
+const BACKOFF_TYPE = 'nestjs-jobs';
+/** A producer command unanswered this long fails the submit with QueueUnavailableError (unless `connection.commandTimeout` says otherwise). */
+const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
+
+const SUCCESS: unique symbol = Symbol('success');
+const RETURNED: unique symbol = Symbol('returned');
+
+/** Jobs whose raw data in Redis could not even be parsed, with the reason. */
+const unparsable = new WeakMap<object, string>();
+
+/** A Worker that turns a job whose data is not JSON into one that fails for good, instead of an error in BullMQ's fetch loop. */
+class GuardedWorker extends Worker {
+  protected override createJob(data: JobJson, jobId: string): BullJob {
+    try {
+      return super.createJob(data, jobId);
+    } catch (error) {
+      const job = super.createJob({ ...data, data: 'null' }, jobId);
+      unparsable.set(job, `its data is not JSON: ${errorMessage(error)}`);
+      return job;
+    }
+  }
+}
+
+/** A job type's queue, and in worker processes its Worker and its deadline slot. */
+class Lane implements BucketHolder {
+  bucket: DeadlineBucket | null = null;
+  worker: Worker | null = null;
+
+  constructor(
+    readonly handler: RegisteredHandler,
+    readonly queue: Queue,
+  ) {}
+}
+
+/** One running attempt in this process. */
+interface Attempt {
+  readonly bullJob: BullJob;
+  readonly token: string | undefined;
+  readonly lane: Lane;
+  job: Job;
+  readonly timeout: number;
+  readonly startedAt: number;
+  readonly bucket: DeadlineBucket;
+  /** Settles the attempt early: with RETURNED at the shutdown deadline. */
+  finish: (outcome: unknown) => void;
+  /** Past its deadline and reported failed; the handler has not settled. */
+  timedOut: boolean;
+  /** When a timed-out attempt settles: the retry's due time, or -1 for none. */
+  retryDue: number;
+  /** Set at the shutdown deadline: the job's move back to the waiting list. */
+  returning: Promise<unknown> | null;
+}
+
+interface SizeWaiter {
+  limit: number;
+  resolve: () => void;
+}
+
+/**
+ * The distributed driver: one BullMQ queue per job type, on Redis. This
+ * process's Workers run its handlers under both caps (per-type `concurrency`
+ * as the Worker's, and `workers` as one semaphore across them), with our
+ * deadlines, backoff and drain; `metrics()` reads counts that refresh in the
+ * background.
+ */
+export class BullmqJobsDriver implements JobsDriver {
+  readonly #options: ResolvedBullmqOptions;
+  readonly #clock: Clock;
+  readonly #monitor: JobMonitor;
+  readonly #logger: JobsLogger;
+  readonly #context: DriverContext;
+  readonly #workers: number;
+  readonly #queueSize: number;
+  readonly #shutdownTimeout: number;
+  readonly #nextId = createIdGenerator();
+  readonly #signals: DeadlineSignals;
+
+  /** Fails fast when Redis is away: submits must not queue up in memory. */
+  readonly #producer: Redis;
+  /** Waits out outages: Workers block on it and must not give up. */
+  #workerClient: Redis | null = null;
+  readonly #lanes = new Map<string, Lane>();
+
+  #state: DriverState = 'created';
+  #active = 0;
+  #stuck = 0;
+  readonly #running = new Set<Attempt>();
+  /** Jobs fetched by a Worker that wait for one of the `workers` permits. */
+  readonly #permitWaiters: Array<() => void> = [];
+  /** Ids this process is adding, and attempts of them fetched before the add answered. */
+  readonly #submitting = new Set<string>();
+  #startWaiters: Map<string, () => void> | null = null;
+  /** Retry delays decided by an attempt, handed to BullMQ's backoff strategy. */
+  readonly #retryDelays = new Map<string, number>();
+
+  /** Counts in Redis as last read, and this process's adds (done when that read began, and in flight). */
+  #waiting = 0;
+  #delayed = 0;
+  #redisActive = 0;
+  #added = 0;
+  #addedAtRead = 0;
+  #inFlight = 0;
+  #refreshTimer: TimerHandle | undefined;
+  #refreshing: Promise<void> | null = null;
+  #pollTimer: TimerHandle | undefined;
+  #idleWaiters: Array<() => void> | null = null;
+  #sizeWaiters: SizeWaiter[] | null = null;
+  #brokerError: string | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(context: DriverContext, options: ResolvedBullmqOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.#clock = context.clock;
+    this.#monitor = context.monitor;
+    this.#logger = context.logger;
+    this.#workers = context.options.workers;
+    this.#queueSize = context.options.queueSize;
+    this.#shutdownTimeout = context.options.shutdownTimeout;
+    this.#signals = new DeadlineSignals(context.clock, SIGNAL_GRANULARITY_MS, this.#onDeadline);
+    this.#producer = this.#client({
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      // A Redis that holds the connection but answers nothing (paused, overloaded) must not hang submit.
+      commandTimeout: options.connection.commandTimeout ?? PRODUCER_COMMAND_TIMEOUT_MS,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') return;
+    this.#state = 'running';
+    const { role } = this.#options;
+    for (const handler of this.#context.handlers.all()) this.#lane(handler);
+    await this.#ready(this.#producer);
+    if (role !== 'producer') await this.#ready(this.#startWorkers());
+    this.#scheduleRefresh(0);
+  }
+
+  submit(handler: RegisteredHandler, payload: unknown, options: SubmitOptions | undefined): Promise<Job> {
+    if (this.#state === 'draining' || this.#state === 'closed') return this.#refuse(new QueueClosedError(queueClosed()));
+    if (this.#options.role === 'worker') return this.#refuse(new InvalidJobError(workerRoleSubmit()));
+    const size = measurePayload(payload);
+    if (typeof size === 'string') return this.#refuse(new InvalidJobError(payloadNotJson(handler.type, size)));
+    if (size > this.#options.maxPayloadBytes) {
+      return this.#refuse(new InvalidJobError(payloadTooLarge(handler.type, size, this.#options.maxPayloadBytes)));
+    }
+    if (this.#producer.status !== 'ready') {
+      return this.#refuse(new QueueUnavailableError(brokerUnavailable(this.#brokerError ?? `connection ${this.#producer.status}`)));
+    }
+    return this.#add(this.#lane(handler), payload, options);
+  }
+
+  counts(): QueueCounts {
+    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#active, stuck: this.#stuck };
+  }
+
+  health(): DriverHealth {
+    const producer = this.#producer.status;
+    const worker = this.#workerClient?.status ?? producer;
+    const up = producer === 'ready' && worker === 'ready';
+    const broker: NonNullable<DriverHealth['broker']> = {
+      status: up ? 'up' : 'down',
+      role: this.#options.role,
+      prefix: this.#options.prefix,
+      connection: producer,
+    };
+    if (!up && this.#brokerError !== null) broker.error = this.#brokerError;
+    return { state: this.#state, broker };
+  }
+
+  onIdle(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.#idleWaiters ??= []).push(resolve);
+      this.#poll();
+    });
+  }
+
+  onSizeLessThan(limit: number): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    // Always a fresh read: the cached count may predate this process's own adds.
+    return new Promise((resolve) => {
+      (this.#sizeWaiters ??= []).push({ limit, resolve });
+      this.#poll();
+    });
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= this.#shutdown());
+  }
+
+  // ---- submit -------------------------------------------------------------
+
+  #lane(handler: RegisteredHandler): Lane {
+    let lane = this.#lanes.get(handler.type);
+    if (lane === undefined) {
+      const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix, skipVersionCheck: true });
+      queue.on('error', this.#onBrokerError);
+      this.#lanes.set(handler.type, (lane = new Lane(handler, queue)));
+    }
+    return lane;
+  }
+
+  async #add(lane: Lane, payload: unknown, options: SubmitOptions | undefined): Promise<Job> {
+    const handler = lane.handler;
+    const id = options?.id;
+    const priority = options?.priority ?? 0;
+    const maxRetries = options?.maxRetries ?? handler.maxRetries;
+    const envelope: Envelope = { p: payload };
+    if (options?.timeout !== undefined) envelope.t = options.timeout;
+    if (id !== undefined) envelope.k = this.#nextId();
+    if (this.#estimatedSize() >= this.#queueSize) {
+      // The cached count says full: read the real one before refusing.
+      await this.#refresh().catch(() => undefined);
+      if (this.#estimatedSize() >= this.#queueSize) return this.#refuse(new QueueFullError(queueFull(this.#queueSize)));
+    }
+    const jobId = id ?? this.#nextId();
+    this.#inFlight++;
+    this.#submitting.add(jobId);
+    try {
+      const delay = options?.delay ?? 0;
+      const added = await lane.queue.add(handler.type, envelope, {
+        jobId,
+        priority: toBullPriority(priority),
+        delay: delay > 0 ? delay : undefined,
+        attempts: maxRetries + 1,
+        backoff: { type: BACKOFF_TYPE },
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
+      if (id !== undefined) {
+        // BullMQ ignores an add whose id exists: tell ours from the one found by the nonce.
+        const stored = await lane.queue.getJob(id);
+        if (stored !== undefined && stored !== null && (stored.data as Envelope | null)?.k !== envelope.k) {
+          return this.#snapshot(stored, lane.handler.type, fromBullPriority(stored.priority), stored.attemptsMade, undefined);
+        }
+      }
+      this.#added++;
+      const job = this.#snapshot(added, handler.type, priority, 0, undefined);
+      this.#monitor.submitted(job);
+      return job;
+    } catch (error) {
+      const reason = errorMessage(error);
+      // A timed-out command may still have run: say so rather than promise "nothing written".
+      const message = /timed out/i.test(reason) ? brokerTimedOut(reason) : brokerUnavailable(reason);
+      return this.#refuse(new QueueUnavailableError(message));
+    } finally {
+      this.#inFlight--;
+      this.#submitting.delete(jobId);
+      const starting = this.#startWaiters?.get(jobId);
+      if (starting !== undefined) {
+        this.#startWaiters!.delete(jobId);
+        starting();
+      }
+    }
+  }
+
+  /**
+   * Waiting + delayed as last read from Redis, plus this process's adds since
+   * (or during) that read: never below the truth for a lone producer.
+   */
+  #estimatedSize(): number {
+    return this.#waiting + this.#delayed + this.#added - this.#addedAtRead + this.#inFlight;
+  }
+
+  #snapshot(bullJob: BullJob, type: string, priority: number, attempts: number, error: string | undefined): Job {
+    const data = bullJob.data as Envelope | null;
+    return Object.freeze({
+      id: bullJob.id ?? '',
+      type,
+      payload: data?.p,
+      priority,
+      attempts,
+      maxRetries: Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
+      createdAt: new Date(bullJob.timestamp),
+      error,
+    });
+  }
+
+  #refuse(error: Error): Promise<never> {
+    this.#monitor.refused();
+    return Promise.reject(error);
+  }
+
+  // ---- workers ------------------------------------------------------------
+
+  #startWorkers(): Redis {
+    const client = (this.#workerClient = this.#client({ maxRetriesPerRequest: null }));
+    const { prefix, lockDuration, stalledInterval, maxStalledCount } = this.#options;
+    for (const lane of this.#lanes.values()) {
+      const worker = new GuardedWorker(lane.queue.name, (job, token) => this.#process(lane, job, token), {
+        connection: client,
+        prefix,
+        concurrency: Math.min(lane.handler.concurrency, this.#workers),
+        lockDuration,
+        stalledInterval,
+        maxStalledCount,
+        skipVersionCheck: true,
+        settings: { backoffStrategy: this.#backoff },
+      });
+      worker.on('error', this.#onBrokerError);
+      lane.worker = worker;
+    }
+    return client;
+  }
+
+  /** BullMQ asks after a failed attempt; the attempt already decided (and reported) the delay. */
+  readonly #backoff = (attemptsMade: number, _type?: string, _error?: Error, job?: { id?: string }): number => {
+    const id = job?.id;
+    const delay = id === undefined ? undefined : this.#retryDelays.get(id);
+    if (delay === undefined) return 0;
+    this.#retryDelays.delete(id!);
+    return Math.max(0, Math.round(delay));
+  };
+
+  async #process(lane: Lane, bullJob: BullJob, token: string | undefined): Promise<void> {
+    const type = lane.handler.type;
+    const problem = unparsable.get(bullJob) ?? checkEnvelope(bullJob.data);
+    if (problem !== undefined) {
+      const message = malformedJob(bullJob.id, problem);
+      this.#monitor.failedForGood(this.#snapshot(bullJob, type, 0, bullJob.attemptsMade, message), message, 0);
+      throw new UnrecoverableError(message);
+    }
+    // A permit of the process-wide `workers` cap; a released permit passes straight to the next waiter.
+    if (this.#active < this.#workers) this.#active++;
+    else await new Promise<void>((resolve) => this.#permitWaiters.push(resolve));
+    if (this.#state !== 'running') {
+      // Fetched but never started: back to the waiting list, no attempt spent.
+      this.#releasePermit();
+      await bullJob.moveToWait(token);
+      throw new WaitingError();
+    }
+    const jobId = bullJob.id!;
+    if (this.#submitting.has(jobId)) {
+      // A worker here may fetch the job before its add has answered: `submitted` comes first.
+      await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
+    }
+    const envelope = bullJob.data as Envelope;
+    const timeout = envelope.t ?? lane.handler.timeout;
+    const job = this.#snapshot(bullJob, type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
+    const startedAt = this.#clock.now();
+    const bucket = this.#signals.acquire(startedAt + timeout, lane);
+    let attempt!: Attempt;
+    const outcome = await new Promise<unknown>((resolve) => {
+      attempt = {
+        bullJob,
+        token,
+        lane,
+        job,
+        timeout,
+        startedAt,
+        bucket,
+        finish: resolve,
+        timedOut: false,
+        retryDue: -1,
+        returning: null,
+      };
+      this.#running.add(attempt);
+      this.#monitor.started(job);
+      let result: unknown;
+      try {
+        result = lane.handler.invoke(job, bucket.signal);
+      } catch (error) {
+        resolve(error);
+        return;
+      }
+      Promise.resolve(result).then(() => resolve(SUCCESS), resolve);
+    });
+    return this.#settle(attempt, outcome);
+  }
+
+  async #settle(attempt: Attempt, outcome: unknown): Promise<void> {
+    this.#running.delete(attempt);
+    this.#signals.release(attempt.bucket);
+    this.#releasePermit();
+    if (outcome === RETURNED) {
+      // The shutdown deadline gave the job back to Redis; BullMQ must not fail it.
+      await attempt.returning!.catch(() => undefined);
+      throw new WaitingError();
+    }
+    const now = this.#clock.now();
+    const { bullJob } = attempt;
+    try {
+      if (attempt.timedOut) {
+        // Its failure was reported at the deadline; only now may BullMQ schedule the retry.
+        this.#stuck--;
+        const message = attempt.job.error!;
+        if (attempt.retryDue < 0) throw new UnrecoverableError(message);
+        this.#retryDelays.set(bullJob.id!, Math.max(0, attempt.retryDue - now));
+        throw new JobTimeoutError(message);
+      }
+      if (outcome === SUCCESS) {
+        this.#monitor.completed(attempt.job, now - attempt.startedAt);
+        return;
+      }
+      const message = errorMessage(outcome);
+      if (this.#failed(attempt, outcome, message, now) === undefined) throw new UnrecoverableError(message);
+      throw outcome instanceof Error ? outcome : new Error(message);
+    } finally {
+      if (this.#idleWaiters !== null) this.#poll();
+    }
+  }
+
+  /** Reports a failed attempt; returns the retry delay, or undefined when the job has failed for good. */
+  #failed(attempt: Attempt, error: unknown, message: string, now: number): number | undefined {
+    const job = (attempt.job = Object.freeze({ ...attempt.job, error: message }));
+    const durationMs = now - attempt.startedAt;
+    if (error instanceof UnrecoverableJobError || job.attempts >= job.maxRetries) {
+      this.#monitor.failedForGood(job, message, durationMs);
+      return undefined;
+    }
+    const delay = backoffDelay(attempt.lane.handler.backoff, job.attempts + 1, Math.random);
+    this.#monitor.retrying(job, message, durationMs, delay);
+    this.#retryDelays.set(attempt.bullJob.id!, delay);
+    return delay;
+  }
+
+  #releasePermit(): void {
+    const next = this.#permitWaiters.shift();
+    if (next !== undefined) next();
+    else this.#active--;
+  }
+
+  readonly #onDeadline = (bucket: DeadlineBucket): void => {
+    const now = this.#clock.now();
+    for (const attempt of this.#running) {
+      if (attempt.bucket !== bucket || attempt.timedOut || attempt.returning !== null) continue;
+      attempt.timedOut = true;
+      this.#stuck++;
+      const delay = this.#failed(attempt, new JobTimeoutError(attemptTimedOut(attempt.timeout)), attemptTimedOut(attempt.timeout), now);
+      attempt.retryDue = delay === undefined ? -1 : now + delay;
+    }
+  };
+
+  // ---- counts, waiting for states -----------------------------------------
+
+  /** Reads waiting + delayed + active across this process's queues (one round trip each, in parallel). */
+  #refresh(): Promise<void> {
+    return (this.#refreshing ??= this.#readCounts().finally(() => (this.#refreshing = null)));
+  }
+
+  async #readCounts(): Promise<void> {
+    const addedAtStart = this.#added;
+    const counts = await Promise.all(
+      [...this.#lanes.values()].map((lane) => lane.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')),
+    );
+    let waiting = 0;
+    let delayed = 0;
+    let active = 0;
+    for (const count of counts) {
+      waiting += (count.waiting ?? 0) + (count.prioritized ?? 0);
+      delayed += count.delayed ?? 0;
+      active += count.active ?? 0;
+    }
+    this.#waiting = waiting;
+    this.#delayed = delayed;
+    this.#redisActive = active;
+    this.#addedAtRead = addedAtStart;
+  }
+
+  #scheduleRefresh(ms: number): void {
+    if (this.#state === 'closed') return;
+    this.#refreshTimer = this.#clock.setTimeout(this.#onRefreshTimer, ms, true);
+  }
+
+  readonly #onRefreshTimer = (): void => {
+    this.#refreshTimer = undefined;
+    if (this.#producer.status !== 'ready') return this.#scheduleRefresh(COUNTS_REFRESH_MS);
+    this.#refresh().then(
+      () => this.#scheduleRefresh(COUNTS_REFRESH_MS),
+      () => this.#scheduleRefresh(COUNTS_REFRESH_MS),
+    );
+  };
+
+  /** Looks at Redis until every `onIdle()` / `onSizeLessThan()` waiter is served. */
+  #poll(): void {
+    if (this.#pollTimer !== undefined || this.#state === 'closed') return;
+    this.#pollTimer = this.#clock.setTimeout(this.#onPoll, 0, true);
+  }
+
+  readonly #onPoll = (): void => {
+    const ready = this.#producer.status === 'ready' ? this.#refresh().catch(() => undefined) : Promise.resolve();
+    void ready.then(() => {
+      this.#pollTimer = undefined;
+      this.#checkWaiters();
+      if (this.#state !== 'closed' && (this.#idleWaiters !== null || this.#sizeWaiters !== null)) {
+        this.#pollTimer = this.#clock.setTimeout(this.#onPoll, POLL_MS, true);
+      }
+    });
+  };
+
+  #checkWaiters(): void {
+    const closed = this.#state === 'closed';
+    if (this.#idleWaiters !== null) {
+      const idle =
+        this.#active === 0 &&
+        this.#permitWaiters.length === 0 &&
+        this.#waiting + this.#delayed + this.#redisActive + this.#added - this.#addedAtRead + this.#inFlight === 0 &&
+        this.#producer.status === 'ready';
+      if (idle || closed) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = null;
+        for (const resolve of waiters) resolve();
+      }
+    }
+    if (this.#sizeWaiters !== null) {
+      // Adds that answered after the read began count too: a read never hides this process's own jobs.
+      const size = this.#estimatedSize() - this.#inFlight;
+      let kept: SizeWaiter[] | null = null;
+      for (const waiter of this.#sizeWaiters) {
+        if (closed || size < waiter.limit) waiter.resolve();
+        else (kept ??= []).push(waiter);
+      }
+      this.#sizeWaiters = kept;
+    }
+  }
+
+  // ---- connections --------------------------------------------------------
+
+  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
+    const client = new Redis({ ...this.#options.connection, ...overrides });
+    client.on('error', this.#onBrokerError);
+    client.on('ready', this.#onBrokerReady);
+    return client;
+  }
+
+  /** Resolves once the client is ready, or has failed once (then submits refuse until it recovers). */
+  #ready(client: Redis): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        client.off('ready', done);
+        client.off('error', done);
+        resolve();
+      };
+      client.once('ready', done);
+      client.once('error', done);
+    });
+  }
+
+  readonly #onBrokerError = (error: Error): void => {
+    const message = errorMessage(error);
+    if (this.#brokerError === null && this.#state !== 'closed') this.#logger.warn(brokerDown(message));
+    this.#brokerError = message;
+  };
+
+  readonly #onBrokerReady = (): void => {
+    if (this.#brokerError === null) return;
+    this.#brokerError = null;
+    this.#logger.log(brokerUp());
+  };
+
+  // ---- shutdown -----------------------------------------------------------
+
+  /**
+   * Stops intake, lets running attempts finish until `shutdownTimeout`, then
+   * aborts them and gives their jobs back to Redis (no attempt spent) and
+   * closes every connection — by the deadline plus a short grace, even when
+   * Redis does not answer.
+   */
+  async #shutdown(): Promise<void> {
+    const wasStarted = this.#state !== 'created';
+    this.#state = 'draining';
+    // Jobs fetched but waiting for a permit go straight back.
+    for (const resume of this.#permitWaiters.splice(0)) {
+      this.#active++;
+      resume();
+    }
+    const workers = [...this.#lanes.values()].flatMap((lane) => (lane.worker === null ? [] : [lane.worker]));
+    const drained = Promise.allSettled(workers.map((worker) => worker.close()));
+    const inTime = wasStarted ? await this.#within(drained, this.#shutdownTimeout) : true;
+    if (!inTime) {
+      this.#signals.abortAll(new DOMException(shuttingDownReason(), 'AbortError'));
+      const attempts = [...this.#running];
+      for (const attempt of attempts) {
+        attempt.returning = attempt.bullJob.moveToWait(attempt.token);
+        if (attempt.timedOut) this.#stuck--;
+        attempt.finish(RETURNED);
+      }
+      this.#monitor.abandonedJobs(attempts.map((attempt) => attempt.job));
+      if (attempts.length > 0) this.#logger.warn(returnedToQueue(attempts.map((attempt) => attempt.job.id)));
+      await this.#within(drained, CLOSE_GRACE_MS);
+    }
+    this.#state = 'closed';
+    if (this.#refreshTimer !== undefined) this.#clock.clearTimeout(this.#refreshTimer);
+    if (this.#pollTimer !== undefined) this.#clock.clearTimeout(this.#pollTimer);
+    this.#refreshTimer = this.#pollTimer = undefined;
+    this.#signals.close();
+    this.#checkWaiters();
+    // Producers after workers: a handler may submit until its attempt ends.
+    await this.#within(Promise.allSettled([...this.#lanes.values()].map((lane) => lane.queue.close())), CLOSE_GRACE_MS);
+    await Promise.all([this.#disconnect(this.#workerClient), this.#disconnect(this.#producer)]);
+    for (const worker of workers) worker.removeAllListeners('error').on('error', () => undefined);
+  }
+
+  /** Quits politely when Redis answers, else drops the connection. */
+  async #disconnect(client: Redis | null): Promise<void> {
+    if (client === null || client.status === 'end') return;
+    if (client.status === 'ready' && (await this.#within(client.quit().catch(() => undefined), CLOSE_GRACE_MS))) return;
+    client.disconnect();
+  }
+
+  /** Whether `promise` settled within `ms`. */
+  #within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => resolve(false), ms);
+      void promise.then(
+        () => {
+          this.#clock.clearTimeout(timer);
+          resolve(true);
+        },
+        () => {
+          this.#clock.clearTimeout(timer);
+          resolve(true);
+        },
+      );
+    });
+  }
+}
+
+/** BullMQ queue names may not contain ":"; any job type string maps to a distinct safe name. */
+function queueName(type: string): string {
+  return encodeURIComponent(type);
+}

@@ -1,0 +1,35 @@
+/** Messages of the BullMQ driver: what was wrong, the value, what to do. */
+import { describe } from '../jobs.messages.js';
+
+export const WHERE = 'bullmqDriver';
+
+export const payloadNotJson = (type: string, reason: string) =>
+  `submit(${JSON.stringify(type)}): the payload cannot travel as JSON to Redis (${reason}). ` +
+  'Send plain data: objects, arrays, strings, finite numbers, booleans, null (a Date becomes a string).';
+
+export const payloadTooLarge = (type: string, bytes: number, max: number) =>
+  `submit(${JSON.stringify(type)}): the payload is ${bytes} bytes as JSON, over maxPayloadBytes ${max}. ` +
+  'Store large data elsewhere and send a reference, or raise maxPayloadBytes.';
+
+export const brokerUnavailable = (reason: string) =>
+  `Redis cannot be reached, so the job was not queued (${reason}). Retry later; health() reports the broker's state.`;
+
+export const brokerTimedOut = (reason: string) =>
+  `Redis did not answer in time (${reason}): the job may or may not have been queued. ` +
+  'Submit it again with the same id to be sure it runs once.';
+
+export const workerRoleSubmit = () =>
+  'This process has role "worker": it runs jobs but does not submit them. Use role "both" to do both.';
+
+export const malformedJob = (id: string | undefined, reason: string) =>
+  `Job ${id ?? '(no id)'} in Redis is malformed (${reason}): it was not written by this driver. It failed without running.`;
+
+export const returnedToQueue = (ids: readonly string[]) =>
+  `Returned ${ids.length} unfinished job(s) to the queue at the shutdown deadline; they run again elsewhere: ${ids.join(', ')}`;
+
+export const brokerDown = (reason: string) => `Redis connection lost (${reason}); retrying in the background.`;
+
+export const brokerUp = () => 'Redis connection ready.';
+
+export const invalidConnection = (value: unknown) =>
+  `${WHERE}: option "connection" must be an object of ioredis connection options (host, port, password, db, tls, …), got ${describe(value)}.`;

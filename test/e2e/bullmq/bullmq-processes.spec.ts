@@ -1,0 +1,145 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { BullmqDriverOptions } from '../../../lib/bullmq/index.js';
+import { ChildNode } from '../../support/child-node.js';
+import { describeWithRedis } from '../../support/drivers.js';
+import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
+
+describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
+  let redis: RedisEndpoint;
+  const prefixes: string[] = [];
+  let nodes: ChildNode[] = [];
+
+  beforeAll(async () => {
+    redis = await sharedRedis();
+  });
+
+  afterEach(async () => {
+    for (const node of nodes) node.kill('SIGKILL');
+    await Promise.all(nodes.map((node) => node.exited));
+    nodes = [];
+  });
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis.connection, prefix);
+    await stopSharedRedis();
+  });
+
+  function driver(prefix: string, role: BullmqDriverOptions['role'], tuning: Partial<BullmqDriverOptions> = {}): BullmqDriverOptions {
+    return { connection: redis.connection, prefix, role, ...tuning };
+  }
+
+  async function node(options: Parameters<typeof ChildNode.start>[0]): Promise<ChildNode> {
+    const started = await ChildNode.start(options);
+    nodes.push(started);
+    return started;
+  }
+
+  function newPrefix(): string {
+    const prefix = uniquePrefix('proc');
+    prefixes.push(prefix);
+    return prefix;
+  }
+
+  it('a producer and two workers share the load; every accepted job completes', async () => {
+    const prefix = newPrefix();
+    const [producer, a, b] = await Promise.all([
+      node({ driver: driver(prefix, 'producer'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker'), workers: 1 }),
+    ]);
+    // Two held jobs and one worker slot each: both workers must take one.
+    const held = [await producer.submit('task', { hold: true }), await producer.submit('task', { hold: true })];
+    const ids = held.map((r) => (r.type === 'submitted' ? r.id : r.message));
+    await Promise.all(ids.map((id) => Promise.race([a.event('started', id), b.event('started', id)])));
+    expect(a.events('started')).toHaveLength(1);
+    expect(b.events('started')).toHaveLength(1);
+    for (const r of ids) {
+      a.send({ type: 'release', id: r });
+      b.send({ type: 'release', id: r });
+    }
+    for (let i = 0; i < 30; i++) {
+      const result = await producer.submit('task', { n: i });
+      if (result.type === 'submitted') ids.push(result.id);
+    }
+    expect(ids).toHaveLength(32);
+    await Promise.all(ids.map((id) => Promise.race([a.event('completed', id), b.event('completed', id)])));
+    const completed = [...a.events('completed'), ...b.events('completed')].map((e) => e.id).sort();
+    expect(completed).toEqual([...ids].sort());
+    expect(producer.events('started')).toEqual([]);
+    // Closed cleanly, each process exits on its own: no timer or connection left open.
+    expect(await producer.close()).toEqual({ code: 0, signal: null });
+    expect(await a.close()).toEqual({ code: 0, signal: null });
+    expect(await b.close()).toEqual({ code: 0, signal: null });
+  });
+
+  it('kill -9 of a worker mid-job: the other worker completes the job, none lost, no attempt spent', async () => {
+    const prefix = newPrefix();
+    const fast = { lockDuration: 400, stalledInterval: 200 };
+    const [producer, victim] = await Promise.all([
+      node({ driver: driver(prefix, 'producer'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker', fast), workers: 1 }),
+    ]);
+    const held = await producer.submit('task', { hold: true }, { id: 'survivor' });
+    const others = [];
+    for (let i = 0; i < 5; i++) others.push(await producer.submit('task', { n: i }, { id: `other-${i}` }));
+    await victim.event('started', 'survivor');
+    victim.kill('SIGKILL');
+    await victim.exited;
+    const heir = await node({ driver: driver(prefix, 'worker', fast), workers: 2 });
+    heir.send({ type: 'release', id: 'survivor' });
+    const done = await heir.event('completed', 'survivor');
+    expect(done).toMatchObject({ attempts: 0 });
+    expect(held).toMatchObject({ type: 'submitted', id: 'survivor' });
+    const finished = new Set([...victim.events('completed'), ...heir.events('completed')].map((e) => e.id));
+    await Promise.all(
+      others.map((r) => (r.type === 'submitted' && !finished.has(r.id) ? heir.event('completed', r.id) : undefined)),
+    );
+  });
+
+  it('SIGTERM of a worker mid-job: the job goes back to the queue without spending an attempt, and runs elsewhere', async () => {
+    const prefix = newPrefix();
+    const [producer, leaving] = await Promise.all([
+      node({ driver: driver(prefix, 'producer'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker'), workers: 1, shutdownTimeout: 300 }),
+    ]);
+    await producer.submit('task', { hold: true }, { id: 'handover' });
+    await leaving.event('started', 'handover');
+    leaving.kill('SIGTERM');
+    await leaving.event('abandoned', 'handover');
+    expect((await leaving.exited).signal).toBe('SIGTERM');
+    const staying = await node({ driver: driver(prefix, 'worker'), workers: 1 });
+    staying.send({ type: 'release', id: 'handover' });
+    expect(await staying.event('completed', 'handover')).toMatchObject({ attempts: 0 });
+  });
+
+  it('SIGTERM of a worker whose job finishes in time: drained, completed there', async () => {
+    const prefix = newPrefix();
+    const [producer, leaving] = await Promise.all([
+      node({ driver: driver(prefix, 'producer'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker'), workers: 1, shutdownTimeout: 10_000 }),
+    ]);
+    await producer.submit('task', { hold: true }, { id: 'drained' });
+    await leaving.event('started', 'drained');
+    leaving.kill('SIGTERM');
+    leaving.send({ type: 'release', id: 'drained' });
+    await leaving.event('completed', 'drained');
+    expect((await leaving.exited).signal).toBe('SIGTERM');
+    expect(leaving.events('abandoned')).toEqual([]);
+  });
+
+  it('Redis paused: a worker process with a job running still closes by its deadline and exits on its own', async () => {
+    const own = await startRedisServer();
+    try {
+      const tuning = { connection: { ...own.connection, commandTimeout: 300 }, prefix: 'paused' };
+      const worker = await node({ driver: { ...tuning, role: 'both' }, workers: 1, shutdownTimeout: 300 });
+      await worker.submit('task', { hold: true }, { id: 'caught' });
+      await worker.event('started', 'caught');
+      own.pause();
+      expect(await worker.close()).toEqual({ code: 0, signal: null });
+      expect(worker.events('abandoned').map((e) => e.id)).toEqual(['caught']);
+    } finally {
+      own.resume();
+      await own.stop();
+    }
+  });
+});

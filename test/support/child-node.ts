@@ -1,0 +1,89 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
+import type { ChildMessage, ParentMessage } from '../fixtures/bullmq-node.js';
+
+const FIXTURE = fileURLToPath(new URL('../../.build/test/fixtures/bullmq-node.js', import.meta.url));
+
+/** An application process on the BullMQ driver (test/fixtures/bullmq-node.ts), and what it reported. */
+export class ChildNode {
+  readonly messages: ChildMessage[] = [];
+  readonly output: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #ref = 0;
+  #listeners = new Set<(message: ChildMessage) => void>();
+
+  private constructor(readonly process: ChildProcess) {
+    process.on('message', (message: ChildMessage) => {
+      this.messages.push(message);
+      for (const listener of this.#listeners) listener(message);
+    });
+    process.stdout?.on('data', (chunk) => this.output.push(String(chunk)));
+    process.stderr?.on('data', (chunk) => this.output.push(String(chunk)));
+    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static async start(config: { driver: BullmqDriverOptions; workers: number; shutdownTimeout?: number }): Promise<ChildNode> {
+    if (!existsSync(FIXTURE)) throw new Error(`${FIXTURE} is missing: run "npm run build:test" first (npm test does).`);
+    const child = fork(FIXTURE, [], {
+      env: { ...process.env, NJT_CONFIG: JSON.stringify({ shutdownTimeout: 5000, ...config }) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const node = new ChildNode(child);
+    await Promise.race([
+      node.next((m) => m.type === 'ready'),
+      node.exited.then(() => Promise.reject(new Error(`child exited before ready:\n${node.output.join('')}`))),
+    ]);
+    return node;
+  }
+
+  get pid(): number {
+    return this.process.pid!;
+  }
+
+  send(message: ParentMessage): void {
+    this.process.send(message);
+  }
+
+  /** The first message (already received or to come) that matches. */
+  next(match: (message: ChildMessage) => boolean): Promise<ChildMessage> {
+    const seen = this.messages.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const listener = (message: ChildMessage) => {
+        if (!match(message)) return;
+        this.#listeners.delete(listener);
+        resolve(message);
+      };
+      this.#listeners.add(listener);
+    });
+  }
+
+  event(kind: string, id: string): Promise<ChildMessage> {
+    return this.next((m) => m.type === 'event' && m.kind === kind && m.id === id);
+  }
+
+  events(kind: string): Array<Extract<ChildMessage, { type: 'event' }>> {
+    return this.messages.filter((m): m is Extract<ChildMessage, { type: 'event' }> => m.type === 'event' && m.kind === kind);
+  }
+
+  async submit(jobType: string, payload: unknown, options?: Record<string, unknown>): Promise<Extract<ChildMessage, { type: 'submitted' | 'rejected' }>> {
+    const ref = ++this.#ref;
+    this.send({ type: 'submit', ref, jobType, payload, options });
+    return (await this.next((m) => (m.type === 'submitted' || m.type === 'rejected') && m.ref === ref)) as Extract<
+      ChildMessage,
+      { type: 'submitted' | 'rejected' }
+    >;
+  }
+
+  /** Asks the app to close; resolves with how the process then ended (on its own). */
+  async close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.process.exitCode === null && this.process.connected) this.send({ type: 'close' });
+    return this.exited;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+}
