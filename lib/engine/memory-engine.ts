@@ -15,7 +15,8 @@ import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from './deadl
 import { errorMessage } from './error-message.js';
 import { createIdGenerator } from './job-ids.js';
 import type { JobMonitor } from './job-monitor.js';
-import { type HeapEntry, MinHeap } from './min-heap.js';
+import type { HeapEntry } from './min-heap.js';
+import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 import { TimerQueue } from './timer-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
@@ -38,7 +39,7 @@ const SUCCESS: unique symbol = Symbol('success');
 class Lane implements BucketHolder {
   running = 0;
   readonly limit: number;
-  parked: MinHeap<JobRecord> | null = null;
+  parked: ReadyQueue<JobRecord> | null = null;
   bucket: DeadlineBucket | null = null;
 
   constructor(readonly handler: RegisteredHandler) {
@@ -47,16 +48,15 @@ class Lane implements BucketHolder {
 }
 
 /**
- * The engine's record of one accepted job, from submit to its end, and its
- * ready-heap entry. Kept small, since a full queue holds one per job: what
- * users see lives in the snapshot (`job`), and what only a running attempt
- * needs lives in the engine's per-worker slot arrays.
+ * The engine's record of one accepted job, from submit to its end. Kept
+ * small, since a full queue holds one per job: what users see lives in the
+ * snapshot (`job`), and what only a running attempt needs lives in the
+ * engine's per-worker slot arrays.
  */
-class JobRecord implements HeapEntry {
-  /** `-priority`, kept a small integer so the field never changes representation. */
-  key: number;
+class JobRecord implements ReadyEntry {
+  readonly priority: number;
+  /** When it became ready: FIFO order within its priority. */
   seq = 0;
-  heapIndex = -1;
   state = WAITING;
   /** Attempts made before the one running or next to run. */
   attempts = 0;
@@ -71,7 +71,7 @@ class JobRecord implements HeapEntry {
     /** The id was the user's: it is an idempotency key. */
     readonly keyed: boolean,
   ) {
-    this.key = 0 - job.priority;
+    this.priority = job.priority;
   }
 }
 
@@ -128,7 +128,7 @@ export class MemoryJobsEngine implements JobsDriver {
   readonly #random: () => number;
   readonly #nextId = createIdGenerator();
 
-  readonly #ready = new MinHeap<JobRecord>();
+  readonly #ready = new ReadyQueue<JobRecord>();
   readonly #delayed: TimerQueue<DelayedJob>;
   readonly #signals: DeadlineSignals;
   readonly #lanes: Lane[] = [];
@@ -325,7 +325,7 @@ export class MemoryJobsEngine implements JobsDriver {
       const lane = record.lane;
       if (lane.running >= lane.limit) {
         // Its type is saturated: set it aside so the jobs behind it can start.
-        (lane.parked ??= new MinHeap()).push(record);
+        (lane.parked ??= new ReadyQueue()).insert(record);
         this.#parked++;
         continue;
       }
@@ -400,7 +400,7 @@ export class MemoryJobsEngine implements JobsDriver {
 
     const parked = lane.parked;
     if (parked !== null && parked.size > 0) {
-      this.#ready.push(parked.pop()!);
+      this.#ready.insert(parked.pop()!);
       this.#parked--;
     }
     this.#pump();
