@@ -37,6 +37,7 @@ import { type ResolvedJobsOptions, resolveJobsOptions } from './jobs-options.js'
     JobsOrchestrator,
     JobQueue,
   ],
-  exports: [JobQueue],
+  // The driver token is internal, but the subpaths (health) read the driver through it.
+  exports: [JobQueue, JOBS_DRIVER],
 })
 export class JobsModule extends ConfigurableJobsModule {}

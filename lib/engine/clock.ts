@@ -16,6 +16,8 @@ export interface Clock {
    */
   setTimeout(callback: () => void, ms: number, unref?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /** Whether a pending timer keeps the process alive. */
+  ref(handle: TimerHandle, keepAlive: boolean): void;
 }
 
 // perf_hooks' performance, not the global one: the global is a getter, ~30 ns more per call.
@@ -30,5 +32,9 @@ export const systemClock: Clock = {
   },
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
+  },
+  ref(handle, keepAlive) {
+    if (keepAlive) (handle as NodeJS.Timeout).ref();
+    else (handle as NodeJS.Timeout).unref();
   },
 };

@@ -56,6 +56,8 @@ export class DeadlineSignals {
   readonly #onExpire: (bucket: DeadlineBucket) => void;
   /** Controllers of buckets that ended unaborted and untouched, ready for new buckets. */
   readonly #spare: AbortController[] = [];
+  /** Attempts holding a bucket, across all buckets. */
+  #live = 0;
 
   /**
    * @param onExpire called after a bucket that still has running attempts
@@ -64,8 +66,10 @@ export class DeadlineSignals {
   constructor(clock: Clock, granularityMs: number, onExpire: (bucket: DeadlineBucket) => void) {
     this.#granularity = granularityMs;
     this.#onExpire = onExpire;
-    // Unref'd: a pending deadline alone does not keep the process alive.
-    this.#timers = new TimerQueue(clock, this.#expire, true);
+    // The timer keeps the process alive only while an attempt runs: a handler
+    // that waits on nothing but its signal still gets its timeout, and an idle
+    // engine holds nothing open.
+    this.#timers = new TimerQueue(clock, this.#expire, false);
   }
 
   /** The bucket whose signal aborts at `deadline` (ms) or just after; the caller must `release` it. */
@@ -88,12 +92,14 @@ export class DeadlineSignals {
       }
     }
     bucket.live++;
+    if (this.#live++ === 0) this.#timers.keepAlive(true);
     return bucket;
   }
 
   /** Called once for every `acquire`, when the attempt settles. */
   release(bucket: DeadlineBucket): void {
     bucket.live--;
+    if (--this.#live === 0) this.#timers.keepAlive(false);
     this.#dropIfUnused(bucket);
   }
 
@@ -106,6 +112,7 @@ export class DeadlineSignals {
 
   /** Forgets every bucket and stops the timer. */
   close(): void {
+    this.#live = 0;
     this.#timers.drain();
     this.#byDue.clear();
     this.#spare.length = 0;

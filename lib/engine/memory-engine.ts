@@ -185,7 +185,7 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
     this.#random = tuning.random ?? Math.random;
-    this.#delayed = new TimerQueue(clock, this.#onDelayDue, false);
+    this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
     this.#signals = new DeadlineSignals(clock, tuning.signalGranularityMs ?? 2, this.#onDeadline);
 
     this.#freeSlots = new Int32Array(workers);
@@ -540,7 +540,10 @@ export class MemoryJobsEngine implements JobsDriver {
 
     const abandoned: JobRecord[] = [];
     for (let slot = this.#head; slot !== -1; slot = this.#slotNext[slot]) {
-      abandoned.push(this.#slotRecord[slot]!);
+      const record = this.#slotRecord[slot]!;
+      // A timed-out attempt with no retry to come already ended its job as failed.
+      if (this.#slotTimedOut[slot] === 0 || this.#slotRetryDue[slot] >= 0) abandoned.push(record);
+      else record.state = DONE;
       // A late settle of this attempt finds its slot empty and emits nothing.
       this.#slotRecord[slot] = null;
     }

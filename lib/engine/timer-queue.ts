@@ -10,16 +10,22 @@ import { type HeapEntry, MinHeap } from './min-heap.js';
 export class TimerQueue<T extends HeapEntry> {
   readonly #clock: Clock;
   readonly #onDue: (entry: T) => void;
-  readonly #unref: boolean;
+  #keepAlive: boolean;
   readonly #heap = new MinHeap<T>();
   #seq = 0;
   #timer: TimerHandle | undefined;
   #armedFor = Infinity;
 
-  constructor(clock: Clock, onDue: (entry: T) => void, unref: boolean) {
+  /** @param keepAlive whether the armed timer keeps the process alive (changeable with `keepAlive()`). */
+  constructor(clock: Clock, onDue: (entry: T) => void, keepAlive: boolean) {
     this.#clock = clock;
     this.#onDue = onDue;
-    this.#unref = unref;
+    this.#keepAlive = keepAlive;
+  }
+
+  keepAlive(keepAlive: boolean): void {
+    this.#keepAlive = keepAlive;
+    if (this.#timer !== undefined) this.#clock.ref(this.#timer, keepAlive);
   }
 
   get size(): number {
@@ -49,7 +55,7 @@ export class TimerQueue<T extends HeapEntry> {
     this.#armedFor = due;
     // Round up: a timer never fires before the entry is due (and #fire re-checks).
     const ms = Math.max(0, Math.ceil(due - this.#clock.now()));
-    this.#timer = this.#clock.setTimeout(this.#fire, ms, this.#unref);
+    this.#timer = this.#clock.setTimeout(this.#fire, ms, !this.#keepAlive);
   }
 
   #disarm(): void {

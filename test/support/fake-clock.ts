@@ -32,6 +32,11 @@ export class FakeClock implements Clock {
     this.#timers.delete(handle as number);
   }
 
+  ref(handle: TimerHandle, keepAlive: boolean): void {
+    const timer = this.#timers.get(handle as number);
+    if (timer) timer.unref = !keepAlive;
+  }
+
   /** Timers not yet fired or cleared. */
   get pendingTimers(): number {
     return this.#timers.size;

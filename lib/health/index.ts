@@ -1,0 +1,1 @@
+export { JobsHealthIndicator, type JobsHealthDetails } from './jobs-health.indicator.js';

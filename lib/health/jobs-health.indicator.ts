@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { DriverHealth, JobsDriver } from '../driver/jobs-driver.js';
+import type { JobsMetrics } from '../interfaces/job.interface.js';
+import { JobQueue } from '../job.queue.js';
+import { JOBS_DRIVER } from '../jobs.constants.js';
+
+/** What the indicator reports under its key: never ids nor payloads. */
+export type JobsHealthDetails = JobsMetrics & {
+  /** Attempts past their timeout whose handler has not settled. */
+  stuck: number;
+  /** The driver's lifecycle state: `running` when healthy. */
+  state: DriverHealth['state'];
+  /** With a distributed driver: whether its broker answers, and what it reports. */
+  broker?: NonNullable<DriverHealth['broker']>;
+  /** Why the indicator is down. */
+  reason?: string;
+};
+
+/**
+ * Terminus health indicator for the jobs of this process: list it in the
+ * providers of a module that imports `TerminusModule`, then
+ * `health.check([() => jobs.isHealthy()])`.
+ */
+@Injectable()
+export class JobsHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly queue: JobQueue,
+    @Inject(JOBS_DRIVER) private readonly driver: JobsDriver,
+  ) {}
+
+  /**
+   * `up` while the workers run and the queue has room; `down` (never a throw)
+   * while shutting down or after, before start, when the queue is full, when
+   * every worker is stuck past its timeout, or when the broker is unreachable.
+   */
+  isHealthy<const Key extends string = 'jobs'>(key: Key = 'jobs' as Key): HealthIndicatorResult<Key> {
+    const { state, broker } = this.driver.health();
+    const details: JobsHealthDetails = { ...this.queue.metrics(), stuck: this.driver.counts().stuck, state };
+    if (broker !== undefined) details.broker = { ...broker };
+    const reason = downReason(details);
+    const session = this.health.check(key);
+    // Spread: an interface has no index signature, a spread object does.
+    if (reason === undefined) return session.up({ ...details });
+    return session.down({ ...details, reason });
+  }
+}
+
+function downReason({ state, broker, waiting, delayed, queueSize, stuck, workers }: JobsHealthDetails): string | undefined {
+  if (state !== 'running') return `the job queue is ${state === 'created' ? 'not started yet' : 'shutting down'} (state: ${state})`;
+  if (broker !== undefined && broker.status === 'down') return 'the broker cannot be reached';
+  if (waiting + delayed >= queueSize) return `the queue is full: ${waiting + delayed} of ${queueSize} jobs waiting or delayed`;
+  if (stuck >= workers) return `every worker is stuck: ${stuck} attempts past their timeout have not settled`;
+  return undefined;
+}

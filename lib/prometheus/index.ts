@@ -1,0 +1,1 @@
+export { JobsPrometheusModule, type JobsPrometheusOptions } from './jobs-prometheus.module.js';
