@@ -117,6 +117,7 @@ async function latency(queue: Contender, rate: number, seconds: number): Promise
     p999: at(0.999),
     max: sorted[sorted.length - 1],
     cpuUsPerJob: (cpu.user + cpu.system) / total,
+    cpuUserUsPerJob: cpu.user / total,
     achievedRate: total / ((performance.now() - started) / 1000),
   };
 }
