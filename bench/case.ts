@@ -81,13 +81,17 @@ async function heapBytes(queue: Contender, n: number): Promise<CaseResult> {
   return { value: (after - before) / n, totalMB: (after - before) / 1e6 };
 }
 
+function warmUp(total: number): number {
+  return Math.min(20_000, total);
+}
+
 /** Submits at a fixed rate (batches on a 1 ms timer), then reports submit-to-start percentiles and CPU per job. */
 async function latency(queue: Contender, rate: number, seconds: number): Promise<CaseResult> {
   // Warm-up: the same path, unmeasured, so the JIT has compiled it.
-  for (let i = 0; i < 20_000; i++) queue.submit(performance.now(), 0);
+  const total = Math.round(rate * seconds);
+  for (let i = 0; i < warmUp(total); i++) queue.submit(performance.now(), 0);
   await queue.onIdle();
 
-  const total = Math.round(rate * seconds);
   latencies = new Float64Array(total);
   latencyCount = 0;
   const cpuBefore = process.cpuUsage();
@@ -167,7 +171,8 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
       return enqueue(queue, spec.n);
   }
   // Every job ran exactly once, as the contender itself counts it where it can.
-  const expected = spec.workload === 'latency' ? 20_000 + Math.round(spec.rate! * spec.seconds!) : spec.n;
+  const total = Math.round((spec.rate ?? 0) * (spec.seconds ?? 0));
+  const expected = spec.workload === 'latency' ? warmUp(total) + total : spec.n;
   const reported = queue.processed();
   if (done < expected || (reported !== undefined && reported !== done)) {
     throw new Error(`${spec.contender}: ${done} jobs ran, contender reports ${reported}, expected ${expected}`);

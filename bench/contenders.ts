@@ -1,6 +1,3 @@
-import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
 import type { RegisteredHandler } from '../lib/driver/jobs-driver.js';
@@ -8,7 +5,7 @@ import { systemClock } from '../lib/engine/clock.js';
 import { JobMonitor } from '../lib/engine/job-monitor.js';
 import type { JobsLogger } from '../lib/engine/jobs-logger.js';
 import { MemoryJobsEngine } from '../lib/engine/memory-engine.js';
-import { type Job, JobHandler, JobQueue, JobsModule } from '../lib/index.js';
+import type { Job } from '../lib/index.js';
 import { JOBS_DEFAULTS, resolveJobsOptions } from '../lib/jobs-options.js';
 import { BareHeapQueue, type Work } from './reference-heap.js';
 import type { ContenderName } from './spec.js';
@@ -38,7 +35,8 @@ export interface ContenderSetup {
 export function createContender(name: ContenderName, setup: ContenderSetup): Promise<Contender> | Contender {
   switch (name) {
     case 'nest':
-      return nestQueue(setup);
+      // Loaded only here, so the other contenders' processes carry no Nest.
+      return import('./nest-contender.js').then(({ nestQueue }) => nestQueue(setup));
     case 'engine':
       return bareEngine(setup);
     case 'heap':
@@ -48,44 +46,6 @@ export function createContender(name: ContenderName, setup: ContenderSetup): Pro
     case 'pqueue':
       return pQueue(setup);
   }
-}
-
-/**
- * The whole product: `JobQueue.submit` in a Nest application context, a
- * `@JobHandler` provider with a per-attempt timeout, a priority on every
- * submit, and a subscriber on `events$` (so every event object is built).
- */
-async function nestQueue({ workers, queueSize, work, paused }: ContenderSetup): Promise<Contender> {
-  // Paused: the handler parks every attempt, so the workers fill up and the rest stays queued.
-  const held: Promise<void> | null = paused ? new Promise<void>(() => undefined) : null;
-
-  @Injectable()
-  class BenchJobs {
-    @JobHandler('bench', { timeout: 30_000 })
-    run(job: Job<number>): Promise<void> {
-      return held ?? work(job.payload);
-    }
-  }
-
-  @Module({ imports: [JobsModule.forRoot({ workers, queueSize })], providers: [BenchJobs] })
-  class BenchModule {}
-
-  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
-  const queue = app.get(JobQueue);
-  let events = 0;
-  queue.events$.subscribe(() => {
-    events++;
-  });
-  return {
-    submit(payload, priority) {
-      void queue.submit('bench', payload, { priority });
-    },
-    waiting: () => queue.metrics().waiting,
-    onSizeLessThan: (limit) => queue.onSizeLessThan(limit),
-    onIdle: () => queue.onIdle(),
-    start() {},
-    processed: () => (events >= 0 ? queue.metrics().processed : undefined),
-  };
 }
 
 const silent: JobsLogger = { debug() {}, log() {}, warn() {}, error() {} };
