@@ -470,8 +470,9 @@ export class MemoryJobsEngine implements JobsDriver {
   readonly #onDeadline = (bucket: DeadlineBucket): void => {
     const now = this.#clock.now();
     for (let slot = this.#head; slot !== -1; slot = this.#slotNext[slot]) {
-      if (this.#slotBucket[slot] !== bucket || this.#slotTimedOut[slot] === 1) continue;
-      const record = this.#slotRecord[slot]!;
+      const record = this.#slotRecord[slot];
+      // Null once a listener of the failure event closed the engine (shutdown abandons what still runs).
+      if (record === null || this.#slotBucket[slot] !== bucket || this.#slotTimedOut[slot] === 1) continue;
       this.#slotTimedOut[slot] = 1;
       this.#stuck++;
       const durationMs = now - this.#slotStartedAt[slot];
