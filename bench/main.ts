@@ -266,18 +266,20 @@ for (let i = 0; i < nestTargets.length; i++) {
   ]);
 }
 
+// A run of some rows (--only) must not pass for the latest full run.
+const kind = quick ? 'quick' : only !== undefined ? 'partial' : 'full';
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-console.log(`\nnestjs-jobs benchmark — ${quick ? 'quick' : 'full'} run, ${rounds} round(s), ${minutes} min; ${machine}\n`);
+console.log(`\nnestjs-jobs benchmark — ${kind} run, ${rounds} round(s), ${minutes} min; ${machine}\n`);
 console.log(table(rows));
 console.log('');
 console.log(table(targetRows));
 
 const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
-const file = join(outDir, `${quick ? 'quick' : 'full'}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = join(outDir, `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 const json = JSON.stringify({ date: new Date().toISOString(), machine, quick, rounds, summary, targets: { nest: nestTargets, engine: engineTargets }, raw }, null, 2);
 writeFileSync(file, json);
-writeFileSync(join(outDir, `latest${quick ? '-quick' : ''}.json`), json);
+writeFileSync(join(outDir, kind === 'full' ? 'latest.json' : `latest-${kind}.json`), json);
 console.log(`\nJSON: ${file}`);
 if (quick) console.log('Quick mode checks that every configuration runs; its small counts are dominated by warm-up, so its ratios are not the targets\' measure.');
