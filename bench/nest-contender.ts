@@ -38,7 +38,12 @@ export async function nestQueue({ workers, queueSize, work, paused }: ContenderS
     onSizeLessThan: (limit) => queue.onSizeLessThan(limit),
     onIdle: () => queue.onIdle(),
     start() {},
-    processed: () => (events >= 0 ? queue.metrics().processed : undefined),
+    processed() {
+      // Three events per completed job (submitted, started, completed) reached the subscriber.
+      const { processed } = queue.metrics();
+      if (events < 3 * processed) throw new Error(`events$ delivered ${events} events for ${processed} jobs`);
+      return processed;
+    },
   };
 }
 
