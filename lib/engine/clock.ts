@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** A timer handle as the clock hands it out; only the clock interprets it. */
 export type TimerHandle = unknown;
 
@@ -18,6 +20,7 @@ export interface Clock {
   ref(handle: TimerHandle, keepAlive: boolean): void;
 }
 
+// perf_hooks' performance, not the global one: the global is a getter, ~30 ns more per call.
 const origin = performance.timeOrigin;
 
 export const systemClock: Clock = {

@@ -15,7 +15,8 @@ import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from './deadl
 import { errorMessage } from './error-message.js';
 import { createIdGenerator } from './job-ids.js';
 import type { JobMonitor } from './job-monitor.js';
-import { type HeapEntry, MinHeap } from './min-heap.js';
+import type { HeapEntry } from './min-heap.js';
+import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 import { TimerQueue } from './timer-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
@@ -34,11 +35,18 @@ const ABANDONED = 4;
 
 const SUCCESS: unique symbol = Symbol('success');
 
+/**
+ * Schedules the pump on a microtask. Not queueMicrotask: Node wraps each of
+ * those in an AsyncResource (async-hooks bookkeeping, a bound function), about
+ * a microsecond; a reaction on a settled promise is a fraction of that.
+ */
+const SETTLED = Promise.resolve();
+
 /** A job type's share of the engine: its handler, its running count, and the jobs parked while it is at its concurrency. */
 class Lane implements BucketHolder {
   running = 0;
   readonly limit: number;
-  parked: MinHeap<JobRecord> | null = null;
+  parked: ReadyQueue<JobRecord> | null = null;
   bucket: DeadlineBucket | null = null;
 
   constructor(readonly handler: RegisteredHandler) {
@@ -46,50 +54,58 @@ class Lane implements BucketHolder {
   }
 }
 
-/** The engine's record of one accepted job, from submit to its end. Heap entry and running-list node in one. */
-class JobRecord implements HeapEntry {
-  key = 0;
+/**
+ * The engine's record of one accepted job, from submit to its end. Kept
+ * small, since a full queue holds one per job: what users see lives in the
+ * snapshot (`job`), and what only a running attempt needs lives in the
+ * engine's per-worker slot arrays.
+ */
+class JobRecord implements ReadyEntry {
+  readonly priority: number;
+  /** When it became ready: FIFO order within its priority. */
   seq = 0;
-  heapIndex = -1;
   state = WAITING;
   /** Attempts made before the one running or next to run. */
   attempts = 0;
-  error: string | undefined = undefined;
-  /** The snapshot users see; rebuilt when `attempts` moves on. */
-  job!: Job;
-  bucket: DeadlineBucket | null = null;
-  startedAt = 0;
-  /** The running attempt has passed its deadline and been reported failed. */
-  timedOut = false;
-  /** When a timed-out attempt settles: the retry's due time, or -1 for none. */
-  retryDue = -1;
-  prev: JobRecord | null = null;
-  next: JobRecord | null = null;
+  /** The worker slot of the running attempt. */
+  slot = -1;
 
   constructor(
-    readonly id: string,
+    /** The snapshot users see; rebuilt when `attempts` moves on. */
+    public job: Job,
     readonly lane: Lane,
-    readonly payload: unknown,
-    readonly priority: number,
-    readonly maxRetries: number,
     readonly timeout: number,
-    readonly createdAt: Date,
     /** The id was the user's: it is an idempotency key. */
     readonly keyed: boolean,
-  ) {}
+  ) {
+    this.priority = job.priority;
+  }
 }
 
-function snapshot(record: JobRecord): Job {
-  return Object.freeze({
-    id: record.id,
-    type: record.lane.handler.type,
-    payload: record.payload,
-    priority: record.priority,
-    attempts: record.attempts,
-    maxRetries: record.maxRetries,
-    createdAt: record.createdAt,
-    error: record.error,
-  });
+/** A delayed job or a pending retry in the timer queue. */
+class DelayedJob implements HeapEntry {
+  key = 0;
+  seq = 0;
+  heapIndex = -1;
+  constructor(readonly record: JobRecord) {}
+}
+
+function snapshot(
+  id: string,
+  type: string,
+  payload: unknown,
+  priority: number,
+  attempts: number,
+  maxRetries: number,
+  createdAt: Date,
+  error: string | undefined,
+): Job {
+  return Object.freeze({ id, type, payload, priority, attempts, maxRetries, createdAt, error });
+}
+
+/** The snapshot of a job whose attempts or error moved on. */
+function nextSnapshot(job: Job, attempts: number, error: string | undefined): Job {
+  return snapshot(job.id, job.type, job.payload, job.priority, attempts, job.maxRetries, job.createdAt, error);
 }
 
 interface SizeWaiter {
@@ -103,6 +119,12 @@ interface SizeWaiter {
  * timer, per-attempt deadlines on shared signals, and a bounded drain.
  *
  * Knows nothing of Nest; time comes from the injected clock.
+ *
+ * Hot path: a running attempt occupies one of `workers` slots, and everything
+ * only a running attempt needs (start time, deadline bucket, its place in the
+ * running list, the callbacks its handler's promise settles) lives in arrays
+ * indexed by slot, made once: starting and settling an attempt allocates no
+ * closure and no async frame.
  */
 export class MemoryJobsEngine implements JobsDriver {
   readonly #clock: Clock;
@@ -113,19 +135,37 @@ export class MemoryJobsEngine implements JobsDriver {
   readonly #random: () => number;
   readonly #nextId = createIdGenerator();
 
-  readonly #ready = new MinHeap<JobRecord>();
-  readonly #delayed: TimerQueue<JobRecord>;
+  readonly #ready = new ReadyQueue<JobRecord>();
+  readonly #delayed: TimerQueue<DelayedJob>;
   readonly #signals: DeadlineSignals;
   readonly #lanes: Lane[] = [];
   readonly #byId = new Map<string, JobRecord>();
   #readySeq = 0;
   #parked = 0;
 
-  /** Running attempts, oldest first. */
-  #head: JobRecord | null = null;
-  #tail: JobRecord | null = null;
+  // ---- worker slots: one per running attempt ------------------------------
+  readonly #freeSlots: Int32Array;
+  #freeCount: number;
+  readonly #slotRecord: Array<JobRecord | null>;
+  readonly #slotBucket: Array<DeadlineBucket | null>;
+  readonly #slotStartedAt: Float64Array;
+  /** When a timed-out attempt settles: the retry's due time, or -1 for none. */
+  readonly #slotRetryDue: Float64Array;
+  /** The attempt has passed its deadline and been reported failed. */
+  readonly #slotTimedOut: Uint8Array;
+  /** Running attempts, oldest first, as a list of slots (-1 ends it). */
+  readonly #slotPrev: Int32Array;
+  readonly #slotNext: Int32Array;
+  #head = -1;
+  #tail = -1;
+  readonly #onFulfilled: Array<() => void>;
+  readonly #onRejected: Array<(error: unknown) => void>;
   #active = 0;
   #stuck = 0;
+
+  /** Jobs accepted in the same millisecond share their `createdAt` (a Date costs ~0.2 µs and ~110 bytes). */
+  #dateMs = NaN;
+  #date: Date | null = null;
 
   #state: DriverState = 'created';
   #started = false;
@@ -141,12 +181,30 @@ export class MemoryJobsEngine implements JobsDriver {
     const { options, clock, monitor } = context;
     this.#clock = clock;
     this.#monitor = monitor;
-    this.#workers = options.workers;
+    const workers = (this.#workers = options.workers);
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
     this.#random = tuning.random ?? Math.random;
     this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
     this.#signals = new DeadlineSignals(clock, tuning.signalGranularityMs ?? 2, this.#onDeadline);
+
+    this.#freeSlots = new Int32Array(workers);
+    // Slot 0 on top, so a lightly loaded engine keeps reusing the same few.
+    for (let i = 0; i < workers; i++) this.#freeSlots[i] = workers - 1 - i;
+    this.#freeCount = workers;
+    this.#slotRecord = new Array<JobRecord | null>(workers).fill(null);
+    this.#slotBucket = new Array<DeadlineBucket | null>(workers).fill(null);
+    this.#slotStartedAt = new Float64Array(workers);
+    this.#slotRetryDue = new Float64Array(workers);
+    this.#slotTimedOut = new Uint8Array(workers);
+    this.#slotPrev = new Int32Array(workers);
+    this.#slotNext = new Int32Array(workers);
+    this.#onFulfilled = [];
+    this.#onRejected = [];
+    for (let slot = 0; slot < workers; slot++) {
+      this.#onFulfilled.push(() => this.#settle(slot, SUCCESS));
+      this.#onRejected.push((error: unknown) => this.#settle(slot, error));
+    }
   }
 
   start(): void {
@@ -182,19 +240,19 @@ export class MemoryJobsEngine implements JobsDriver {
     const lane = (this.#lanes[handler.index] ??= new Lane(handler));
     const now = this.#clock.now();
     const keyed = id !== undefined;
-    const record = new JobRecord(id ?? this.#nextId(), lane, payload, priority, maxRetries, timeout, new Date(now), keyed);
-    const job = (record.job = snapshot(record));
-    if (keyed) this.#byId.set(record.id, record);
+    const job = snapshot(id ?? this.#nextId(), handler.type, payload, priority, 0, maxRetries, this.#dateAt(now), undefined);
+    const record = new JobRecord(job, lane, timeout, keyed);
+    if (keyed) this.#byId.set(job.id, record);
     this.#monitor.submitted(job);
     if (delay > 0) {
       record.state = DELAYED;
-      this.#delayed.add(record, now + delay);
+      this.#delay(record, now + delay);
     } else {
       this.#makeReady(record);
       // Handlers never run inside submit: the pump runs on a microtask.
       if (this.#active < this.#workers && !this.#pumpScheduled && this.#state === 'running') {
         this.#pumpScheduled = true;
-        queueMicrotask(this.#scheduledPump);
+        void SETTLED.then(this.#scheduledPump);
       }
     }
     return Promise.resolve(job);
@@ -239,11 +297,23 @@ export class MemoryJobsEngine implements JobsDriver {
 
   // ---- the data path ------------------------------------------------------
 
+  #dateAt(now: number): Date {
+    const ms = Math.floor(now);
+    if (ms !== this.#dateMs || this.#date === null) {
+      this.#dateMs = ms;
+      this.#date = new Date(ms);
+    }
+    return this.#date;
+  }
+
   #makeReady(record: JobRecord): void {
     record.state = WAITING;
-    record.key = -record.priority;
     record.seq = ++this.#readySeq;
     this.#ready.push(record);
+  }
+
+  #delay(record: JobRecord, due: number): void {
+    this.#delayed.add(new DelayedJob(record), due);
   }
 
   readonly #scheduledPump = (): void => {
@@ -262,7 +332,7 @@ export class MemoryJobsEngine implements JobsDriver {
       const lane = record.lane;
       if (lane.running >= lane.limit) {
         // Its type is saturated: set it aside so the jobs behind it can start.
-        (lane.parked ??= new MinHeap()).push(record);
+        (lane.parked ??= new ReadyQueue()).insert(record);
         this.#parked++;
         continue;
       }
@@ -276,62 +346,68 @@ export class MemoryJobsEngine implements JobsDriver {
     record.state = RUNNING;
     this.#active++;
     lane.running++;
-    record.prev = this.#tail;
-    if (this.#tail === null) this.#head = record;
-    else this.#tail.next = record;
-    this.#tail = record;
+    const slot = this.#freeSlots[--this.#freeCount];
+    record.slot = slot;
+    this.#slotRecord[slot] = record;
+    this.#slotPrev[slot] = this.#tail;
+    this.#slotNext[slot] = -1;
+    if (this.#tail === -1) this.#head = slot;
+    else this.#slotNext[this.#tail] = slot;
+    this.#tail = slot;
 
     const now = this.#clock.now();
-    record.startedAt = now;
-    const bucket = (record.bucket = this.#signals.acquire(now + record.timeout, lane));
-    let job = record.job;
-    if (job.attempts !== record.attempts) job = record.job = snapshot(record);
+    this.#slotStartedAt[slot] = now;
+    const bucket = (this.#slotBucket[slot] = this.#signals.acquire(now + record.timeout, lane));
+    const job = this.#current(record);
     this.#monitor.started(job);
-    void this.#run(record, lane.handler, job, bucket.signal);
-  }
-
-  async #run(record: JobRecord, handler: RegisteredHandler, job: Job, signal: AbortSignal): Promise<void> {
-    let outcome: unknown = SUCCESS;
+    let result: unknown;
     try {
-      await handler.invoke(job, signal);
+      result = lane.handler.invoke(job, bucket.signal);
     } catch (error) {
-      outcome = error;
+      this.#settle(slot, error);
+      return;
     }
-    this.#settle(record, outcome);
+    // A promise settles the slot's callbacks; any other value (a sync handler) settles on a microtask, as `await` would.
+    Promise.resolve(result).then(this.#onFulfilled[slot], this.#onRejected[slot]);
   }
 
-  #settle(record: JobRecord, outcome: unknown): void {
+  #settle(slot: number, outcome: unknown): void {
+    const record = this.#slotRecord[slot];
     // Abandoned at shutdown's deadline: a late settle emits nothing.
-    if (record.state !== RUNNING) return;
+    if (record === null || record.state !== RUNNING) return;
     const now = this.#clock.now();
     const lane = record.lane;
-    this.#unlink(record);
+    const startedAt = this.#slotStartedAt[slot];
+    this.#signals.release(this.#slotBucket[slot]!);
+    this.#slotBucket[slot] = null;
+    this.#slotRecord[slot] = null;
+    this.#unlink(slot);
+    this.#freeSlots[this.#freeCount++] = slot;
+    record.slot = -1;
     this.#active--;
     lane.running--;
-    this.#signals.release(record.bucket!);
-    record.bucket = null;
 
-    if (record.timedOut) {
+    if (this.#slotTimedOut[slot] === 1) {
       // Its failure was reported at the deadline; only now may its retry start.
-      record.timedOut = false;
+      this.#slotTimedOut[slot] = 0;
       this.#stuck--;
-      if (record.retryDue >= 0) {
+      const retryDue = this.#slotRetryDue[slot];
+      if (retryDue >= 0) {
         record.attempts++;
-        this.#schedule(record, record.retryDue, now);
-        record.retryDue = -1;
+        this.#schedule(record, retryDue, now);
       } else {
         this.#finish(record);
       }
     } else if (outcome === SUCCESS) {
       this.#finish(record);
-      this.#monitor.completed(record.job, now - record.startedAt);
+      this.#monitor.completed(record.job, now - startedAt);
     } else {
-      this.#attemptFailed(record, outcome, now, false);
+      this.#attemptFailed(record, slot, outcome, now - startedAt, now, false);
     }
 
     const parked = lane.parked;
     if (parked !== null && parked.size > 0) {
-      this.#ready.push(parked.pop()!);
+      this.#ready.insert(parked.pop()!);
       this.#parked--;
     }
     this.#pump();
@@ -344,20 +420,19 @@ export class MemoryJobsEngine implements JobsDriver {
    * fail the job for good. A timed-out attempt is still running, so its retry
    * waits for it to settle (attempts of one job never overlap).
    */
-  #attemptFailed(record: JobRecord, error: unknown, now: number, stillRunning: boolean): void {
+  #attemptFailed(record: JobRecord, slot: number, error: unknown, durationMs: number, now: number, stillRunning: boolean): void {
     const message = errorMessage(error);
-    const durationMs = now - record.startedAt;
-    record.error = message;
-    const job = (record.job = snapshot(record));
-    if (error instanceof UnrecoverableJobError || record.attempts >= record.maxRetries) {
+    const job = (record.job = nextSnapshot(record.job, record.attempts, message));
+    if (error instanceof UnrecoverableJobError || record.attempts >= job.maxRetries) {
       if (!stillRunning) this.#finish(record);
+      else this.#slotRetryDue[slot] = -1;
       this.#monitor.failedForGood(job, message, durationMs);
       return;
     }
     const delay = backoffDelay(record.lane.handler.backoff, record.attempts + 1, this.#random);
     this.#monitor.retrying(job, message, durationMs, delay);
     if (stillRunning) {
-      record.retryDue = now + delay;
+      this.#slotRetryDue[slot] = now + delay;
     } else {
       record.attempts++;
       this.#schedule(record, now + delay, now);
@@ -369,42 +444,46 @@ export class MemoryJobsEngine implements JobsDriver {
       this.#makeReady(record);
     } else {
       record.state = DELAYED;
-      this.#delayed.add(record, due);
+      this.#delay(record, due);
     }
   }
 
   #finish(record: JobRecord): void {
     record.state = DONE;
-    if (record.keyed) this.#byId.delete(record.id);
+    if (record.keyed) this.#byId.delete(record.job.id);
   }
 
-  #unlink(record: JobRecord): void {
-    const { prev, next } = record;
-    if (prev === null) this.#head = next;
-    else prev.next = next;
-    if (next === null) this.#tail = prev;
-    else next.prev = prev;
-    record.prev = record.next = null;
+  #unlink(slot: number): void {
+    const prev = this.#slotPrev[slot];
+    const next = this.#slotNext[slot];
+    if (prev === -1) this.#head = next;
+    else this.#slotNext[prev] = next;
+    if (next === -1) this.#tail = prev;
+    else this.#slotPrev[next] = prev;
   }
 
-  readonly #onDelayDue = (record: JobRecord): void => {
-    this.#makeReady(record);
+  readonly #onDelayDue = (entry: DelayedJob): void => {
+    this.#makeReady(entry.record);
     this.#pump();
   };
 
   readonly #onDeadline = (bucket: DeadlineBucket): void => {
     const now = this.#clock.now();
-    for (let record = this.#head; record !== null; record = record.next) {
-      if (record.bucket !== bucket || record.timedOut) continue;
-      record.timedOut = true;
+    for (let slot = this.#head; slot !== -1; slot = this.#slotNext[slot]) {
+      const record = this.#slotRecord[slot];
+      // Null once a listener of the failure event closed the engine (shutdown abandons what still runs).
+      if (record === null || this.#slotBucket[slot] !== bucket || this.#slotTimedOut[slot] === 1) continue;
+      this.#slotTimedOut[slot] = 1;
       this.#stuck++;
-      this.#attemptFailed(record, new JobTimeoutError(attemptTimedOut(record.timeout)), now, true);
+      const durationMs = now - this.#slotStartedAt[slot];
+      this.#attemptFailed(record, slot, new JobTimeoutError(attemptTimedOut(record.timeout)), durationMs, now, true);
     }
   };
 
   #current(record: JobRecord): Job {
-    if (record.job.attempts !== record.attempts) record.job = snapshot(record);
-    return record.job;
+    const job = record.job;
+    if (job.attempts === record.attempts) return job;
+    return (record.job = nextSnapshot(job, record.attempts, job.error));
   }
 
   #refuse(error: Error): Promise<never> {
@@ -461,24 +540,27 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#shutdownTimer = undefined;
 
     const abandoned: JobRecord[] = [];
-    for (let record = this.#head; record !== null; record = record.next) {
+    for (let slot = this.#head; slot !== -1; slot = this.#slotNext[slot]) {
+      const record = this.#slotRecord[slot]!;
       // A timed-out attempt with no retry to come already ended its job as failed.
-      if (!record.timedOut || record.retryDue >= 0) abandoned.push(record);
+      if (this.#slotTimedOut[slot] === 0 || this.#slotRetryDue[slot] >= 0) abandoned.push(record);
       else record.state = DONE;
+      // A late settle of this attempt finds its slot empty and emits nothing.
+      this.#slotRecord[slot] = null;
     }
-    this.#head = this.#tail = null;
+    this.#head = this.#tail = -1;
     this.#active = 0;
     this.#stuck = 0;
     abandoned.push(...this.#ready.drain());
     for (const lane of this.#lanes) if (lane?.parked) abandoned.push(...lane.parked.drain());
     this.#parked = 0;
-    abandoned.push(...this.#delayed.drain());
+    for (const entry of this.#delayed.drain()) abandoned.push(entry.record);
     this.#signals.close();
 
     const jobs: Job[] = [];
     for (const record of abandoned) {
       record.state = ABANDONED;
-      if (record.keyed) this.#byId.delete(record.id);
+      if (record.keyed) this.#byId.delete(record.job.id);
       jobs.push(this.#current(record));
     }
     this.#monitor.abandonedJobs(jobs);

@@ -1,0 +1,119 @@
+import { type HeapEntry, MinHeap } from './min-heap.js';
+
+/** What a ready queue holds: its priority, and the order it became ready in (`seq`, ascending). */
+export interface ReadyEntry {
+  readonly priority: number;
+  seq: number;
+}
+
+/** The entries of one priority, oldest first: an array used as a queue from `head`. */
+class Level<T extends ReadyEntry> implements HeapEntry {
+  key: number;
+  seq = 0;
+  heapIndex = -1;
+  items: Array<T | undefined> = [];
+  head = 0;
+
+  constructor(readonly priority: number) {
+    this.key = 0 - priority;
+  }
+}
+
+/** Below this many consumed slots a level's array is not worth compacting. */
+const COMPACT_AFTER = 1024;
+
+/**
+ * The stable priority queue of jobs ready to run: one FIFO per priority level,
+ * and a heap of the non-empty levels. Higher priority first; within a level,
+ * lower `seq` first.
+ *
+ * Why not one binary heap of jobs: jobs mostly share a few priorities, so a
+ * push or pop here is an array operation (plus O(log levels) when a level
+ * empties or appears) instead of O(log n) comparisons that chase pointers
+ * through the whole queue — several times cheaper with a thousand jobs
+ * waiting, and far cheaper with a million. Order is the same: a job always
+ * joins the back of its level, except a job handed back after being set aside
+ * (`insert`), which goes back to its place by `seq`.
+ */
+export class ReadyQueue<T extends ReadyEntry> {
+  readonly #levels = new Map<number, Level<T>>();
+  readonly #heap = new MinHeap<Level<T>>();
+  #last: Level<T> | null = null;
+  #levelSeq = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds an entry behind every entry of its priority. */
+  push(entry: T): void {
+    const level = this.#level(entry.priority);
+    level.items.push(entry);
+    this.#size++;
+  }
+
+  /** Adds an entry at its place by `seq` within its priority (for entries handed back). */
+  insert(entry: T): void {
+    const level = this.#level(entry.priority);
+    const items = level.items;
+    let low = level.head;
+    let high = items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (items[middle]!.seq < entry.seq) low = middle + 1;
+      else high = middle;
+    }
+    if (low === items.length) {
+      items.push(entry);
+    } else if (level.head > 0) {
+      // Entries handed back are among the oldest: shift the few before them into the free slot.
+      items.copyWithin(level.head - 1, level.head, low);
+      level.head--;
+      items[low - 1] = entry;
+    } else {
+      items.splice(low, 0, entry);
+    }
+    this.#size++;
+  }
+
+  pop(): T | undefined {
+    const level = this.#heap.peek();
+    if (level === undefined) return undefined;
+    const items = level.items;
+    const entry = items[level.head]!;
+    items[level.head++] = undefined;
+    this.#size--;
+    if (level.head === items.length) {
+      this.#heap.pop();
+      this.#levels.delete(level.priority);
+      if (this.#last === level) this.#last = null;
+    } else if (level.head >= COMPACT_AFTER && level.head * 2 >= items.length) {
+      items.copyWithin(0, level.head);
+      items.length -= level.head;
+      level.head = 0;
+    }
+    return entry;
+  }
+
+  /** Empties the queue and hands back what it held, highest priority first. */
+  drain(): T[] {
+    const out: T[] = [];
+    for (let entry = this.pop(); entry !== undefined; entry = this.pop()) out.push(entry);
+    return out;
+  }
+
+  #level(priority: number): Level<T> {
+    const last = this.#last;
+    if (last !== null && last.priority === priority) return last;
+    let level = this.#levels.get(priority);
+    if (level === undefined) {
+      level = new Level<T>(priority);
+      level.seq = ++this.#levelSeq;
+      this.#levels.set(priority, level);
+      this.#heap.push(level);
+    }
+    this.#last = level;
+    return level;
+  }
+}
