@@ -551,8 +551,9 @@ export class MemoryJobsEngine implements JobsDriver {
     this.#head = this.#tail = -1;
     this.#active = 0;
     this.#stuck = 0;
-    abandoned.push(...this.#ready.drain());
-    for (const lane of this.#lanes) if (lane?.parked) abandoned.push(...lane.parked.drain());
+    // Loops, not push(...spread): a full queue may hold more jobs than a call takes arguments.
+    for (const record of this.#ready.drain()) abandoned.push(record);
+    for (const lane of this.#lanes) if (lane?.parked) for (const record of lane.parked.drain()) abandoned.push(record);
     this.#parked = 0;
     for (const entry of this.#delayed.drain()) abandoned.push(entry.record);
     this.#signals.close();

@@ -129,6 +129,13 @@ describe('engine: drain and abort', () => {
     hang.resolve();
   });
 
+  it('abandons a very large queue in one go', async () => {
+    const { engine, submit, monitor } = createEngine({ workers: 1, queueSize: 300_000, handlers: { t: () => undefined } });
+    for (let i = 0; i < 300_000; i++) void submit('t');
+    await engine.close();
+    expect(monitor.abandoned).toBe(300_000);
+  });
+
   it('abandons what was accepted if it closes without ever starting', async () => {
     let ran = false;
     const { engine, submit, kindsOf } = createEngine({ handlers: { t: () => void (ran = true) } });
