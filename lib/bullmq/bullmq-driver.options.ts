@@ -10,7 +10,7 @@ export interface BullmqDriverOptions {
   connection: RedisOptions;
   /** Namespace of every Redis key. Default `nestjs-jobs`. */
   prefix?: string;
-  /** `'both'` (default) submits and runs jobs; `'producer'` only submits; `'worker'` only runs. */
+  /** `'both'` (default) and `'worker'` run this process's handlers; `'producer'` runs none. Every role may submit. */
   role?: 'both' | 'producer' | 'worker';
   /** Ms a running job's lock lasts before it counts as stalled (renewed at half). Default 30 000. */
   lockDuration?: number;

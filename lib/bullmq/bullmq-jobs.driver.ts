@@ -35,7 +35,6 @@ import {
   payloadNotJson,
   payloadTooLarge,
   returnedToQueue,
-  workerRoleSubmit,
 } from './bullmq.messages.js';
 import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
 
@@ -191,7 +190,6 @@ export class BullmqJobsDriver implements JobsDriver {
 
   submit(handler: RegisteredHandler, payload: unknown, options: SubmitOptions | undefined): Promise<Job> {
     if (this.#state === 'draining' || this.#state === 'closed') return this.#refuse(new QueueClosedError(queueClosed()));
-    if (this.#options.role === 'worker') return this.#refuse(new InvalidJobError(workerRoleSubmit()));
     const size = measurePayload(payload);
     if (typeof size === 'string') return this.#refuse(new InvalidJobError(payloadNotJson(handler.type, size)));
     if (size > this.#options.maxPayloadBytes) {

@@ -18,8 +18,6 @@ export const brokerTimedOut = (reason: string) =>
   `Redis did not answer in time (${reason}): the job may or may not have been queued. ` +
   'Submit it again with the same id to be sure it runs once.';
 
-export const workerRoleSubmit = () =>
-  'This process has role "worker": it runs jobs but does not submit them. Use role "both" to do both.';
 
 export const malformedJob = (id: string | undefined, reason: string) =>
   `Job ${id ?? '(no id)'} in Redis is malformed (${reason}): it was not written by this driver. It failed without running.`;
