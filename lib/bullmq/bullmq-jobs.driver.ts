@@ -7,6 +7,7 @@ import type {
   JobsDriver,
   QueueCounts,
   RegisteredHandler,
+  TypeCounts,
 } from '../driver/jobs-driver.js';
 import { backoffDelay } from '../engine/backoff.js';
 import type { Clock, TimerHandle } from '../engine/clock.js';
@@ -77,6 +78,10 @@ class GuardedWorker extends Worker {
 class Lane implements BucketHolder {
   bucket: DeadlineBucket | null = null;
   worker: Worker | null = null;
+  /** This type's counts in Redis as last read, and its attempts running here. */
+  waiting = 0;
+  delayed = 0;
+  active = 0;
 
   constructor(
     readonly handler: RegisteredHandler,
@@ -203,6 +208,10 @@ export class BullmqJobsDriver implements JobsDriver {
 
   counts(): QueueCounts {
     return { waiting: this.#waiting, delayed: this.#delayed, active: this.#active, stuck: this.#stuck };
+  }
+
+  countsByType(): TypeCounts[] {
+    return [...this.#lanes.values()].map(({ handler, waiting, delayed, active }) => ({ type: handler.type, waiting, delayed, active }));
   }
 
   health(): DriverHealth {
@@ -407,6 +416,7 @@ export class BullmqJobsDriver implements JobsDriver {
         returning: null,
       };
       this.#running.add(attempt);
+      lane.active++;
       this.#monitor.started(job);
       let result: unknown;
       try {
@@ -422,6 +432,7 @@ export class BullmqJobsDriver implements JobsDriver {
 
   async #settle(attempt: Attempt, outcome: unknown): Promise<void> {
     this.#running.delete(attempt);
+    attempt.lane.active--;
     this.#signals.release(attempt.bucket);
     this.#releasePermit();
     if (outcome === RETURNED) {
@@ -492,17 +503,19 @@ export class BullmqJobsDriver implements JobsDriver {
 
   async #readCounts(): Promise<void> {
     const addedAtStart = this.#added;
-    const counts = await Promise.all(
-      [...this.#lanes.values()].map((lane) => lane.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')),
-    );
+    const lanes = [...this.#lanes.values()];
+    const counts = await Promise.all(lanes.map((lane) => lane.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
     let waiting = 0;
     let delayed = 0;
     let active = 0;
-    for (const count of counts) {
-      waiting += (count.waiting ?? 0) + (count.prioritized ?? 0);
-      delayed += count.delayed ?? 0;
+    counts.forEach((count, i) => {
+      const lane = lanes[i];
+      lane.waiting = (count.waiting ?? 0) + (count.prioritized ?? 0);
+      lane.delayed = count.delayed ?? 0;
+      waiting += lane.waiting;
+      delayed += lane.delayed;
       active += count.active ?? 0;
-    }
+    });
     this.#waiting = waiting;
     this.#delayed = delayed;
     this.#redisActive = active;

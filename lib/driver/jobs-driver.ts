@@ -62,6 +62,15 @@ export interface QueueCounts {
   stuck: number;
 }
 
+/** One job type's share of the counts, for per-type gauges. */
+export interface TypeCounts {
+  type: string;
+  waiting: number;
+  delayed: number;
+  /** Attempts of this type running in this process. */
+  active: number;
+}
+
 export type DriverState = 'created' | 'running' | 'draining' | 'closed';
 
 export interface DriverHealth {
@@ -82,6 +91,8 @@ export interface JobsDriver {
   submit(handler: RegisteredHandler, payload: unknown, options: SubmitOptions | undefined): Promise<Job>;
   /** Synchronous counts, this process's view. */
   counts(): QueueCounts;
+  /** The same depths per handled job type (every type, zeros included), synchronously. */
+  countsByType(): TypeCounts[];
   health(): DriverHealth;
   onIdle(): Promise<void>;
   onSizeLessThan(limit: number): Promise<void>;

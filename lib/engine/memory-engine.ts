@@ -3,8 +3,10 @@ import type {
   DriverHealth,
   DriverState,
   JobsDriver,
+  HandlerLookup,
   QueueCounts,
   RegisteredHandler,
+  TypeCounts,
 } from '../driver/jobs-driver.js';
 import type { Job, SubmitOptions } from '../interfaces/job.interface.js';
 import { JobTimeoutError, QueueClosedError, QueueFullError, UnrecoverableJobError } from '../jobs.errors.js';
@@ -45,6 +47,9 @@ const SETTLED = Promise.resolve();
 /** A job type's share of the engine: its handler, its running count, and the jobs parked while it is at its concurrency. */
 class Lane implements BucketHolder {
   running = 0;
+  /** This type's jobs in the ready queue or parked, and in the timer queue. */
+  waiting = 0;
+  delayed = 0;
   readonly limit: number;
   parked: ReadyQueue<JobRecord> | null = null;
   bucket: DeadlineBucket | null = null;
@@ -129,6 +134,7 @@ interface SizeWaiter {
 export class MemoryJobsEngine implements JobsDriver {
   readonly #clock: Clock;
   readonly #monitor: JobMonitor;
+  readonly #handlers: HandlerLookup;
   readonly #workers: number;
   readonly #queueSize: number;
   readonly #shutdownTimeout: number;
@@ -178,9 +184,10 @@ export class MemoryJobsEngine implements JobsDriver {
   #shutdownTimer: TimerHandle | undefined;
 
   constructor(context: DriverContext, tuning: MemoryEngineTuning = {}) {
-    const { options, clock, monitor } = context;
+    const { options, clock, monitor, handlers } = context;
     this.#clock = clock;
     this.#monitor = monitor;
+    this.#handlers = handlers;
     const workers = (this.#workers = options.workers);
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
@@ -267,6 +274,13 @@ export class MemoryJobsEngine implements JobsDriver {
     };
   }
 
+  countsByType(): TypeCounts[] {
+    return this.#handlers.all().map(({ type, index }) => {
+      const lane = this.#lanes[index];
+      return { type, waiting: lane?.waiting ?? 0, delayed: lane?.delayed ?? 0, active: lane?.running ?? 0 };
+    });
+  }
+
   health(): DriverHealth {
     return { state: this.#state };
   }
@@ -308,11 +322,13 @@ export class MemoryJobsEngine implements JobsDriver {
 
   #makeReady(record: JobRecord): void {
     record.state = WAITING;
+    record.lane.waiting++;
     record.seq = ++this.#readySeq;
     this.#ready.push(record);
   }
 
   #delay(record: JobRecord, due: number): void {
+    record.lane.delayed++;
     this.#delayed.add(new DelayedJob(record), due);
   }
 
@@ -345,6 +361,7 @@ export class MemoryJobsEngine implements JobsDriver {
   #start(record: JobRecord, lane: Lane): void {
     record.state = RUNNING;
     this.#active++;
+    lane.waiting--;
     lane.running++;
     const slot = this.#freeSlots[--this.#freeCount];
     record.slot = slot;
@@ -463,6 +480,7 @@ export class MemoryJobsEngine implements JobsDriver {
   }
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
+    entry.record.lane.delayed--;
     this.#makeReady(entry.record);
     this.#pump();
   };
@@ -556,6 +574,7 @@ export class MemoryJobsEngine implements JobsDriver {
     for (const lane of this.#lanes) if (lane?.parked) for (const record of lane.parked.drain()) abandoned.push(record);
     this.#parked = 0;
     for (const entry of this.#delayed.drain()) abandoned.push(entry.record);
+    for (const lane of this.#lanes) if (lane) lane.waiting = lane.delayed = lane.running = 0;
     this.#signals.close();
 
     const jobs: Job[] = [];

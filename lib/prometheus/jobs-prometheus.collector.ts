@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import type { JobsDriver } from '../driver/jobs-driver.js';
 import { JobQueue } from '../job.queue.js';
+import { JOBS_DRIVER } from '../jobs.constants.js';
 import { type JobsPrometheusMetrics, jobsMetricsFor } from './jobs-prometheus.metrics.js';
 
 export const JOBS_PROMETHEUS_REGISTRY = Symbol('nestjs-jobs:prometheus-registry');
@@ -15,12 +17,13 @@ export class JobsPrometheusCollector implements OnModuleInit, OnApplicationShutd
   constructor(
     private readonly queue: JobQueue,
     @Inject(JOBS_PROMETHEUS_REGISTRY) registry: Registry,
+    @Inject(JOBS_DRIVER) private readonly driver: JobsDriver,
   ) {
     this.#metrics = jobsMetricsFor(registry);
   }
 
   onModuleInit(): void {
-    this.#metrics.bind(this.queue);
+    this.#metrics.bind(this.queue, this.driver);
     this.#subscription = this.queue.events$.subscribe((event) => this.#metrics.record(event, Date.now()));
   }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { JobsDriver, TypeCounts } from '../driver/jobs-driver.js';
 import type { JobEvent } from '../interfaces/job.interface.js';
 import type { JobQueue } from '../job.queue.js';
 
@@ -12,6 +13,7 @@ const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
  */
 export class JobsPrometheusMetrics {
   #queue: JobQueue | undefined;
+  #driver: JobsDriver | undefined;
   #rejectedSeen = 0;
   readonly #completed: Counter<'type'>;
   readonly #failed: Counter<'type'>;
@@ -40,19 +42,21 @@ export class JobsPrometheusMetrics {
         metrics.#rejectedSeen = rejected;
       },
     });
-    const gauge = (name: string, help: string, read: (queue: JobQueue) => number) =>
+    // One series per handled type, read at scrape time.
+    const gauge = (name: string, help: string, read: (counts: TypeCounts) => number) =>
       new Gauge({
         name,
         help,
+        labelNames: ['type'],
         registers,
         collect() {
-          const queue = metrics.#queue;
-          this.set(queue === undefined ? 0 : read(queue));
+          this.reset();
+          for (const counts of metrics.#driver?.countsByType() ?? []) this.set({ type: counts.type }, read(counts));
         },
       });
-    gauge('nestjs_jobs_waiting', 'Jobs ready to run, waiting for a worker.', (queue) => queue.metrics().waiting);
-    gauge('nestjs_jobs_delayed', 'Jobs waiting for their delay or retry backoff.', (queue) => queue.metrics().delayed);
-    gauge('nestjs_jobs_active', 'Attempts running now.', (queue) => queue.metrics().active);
+    gauge('nestjs_jobs_waiting', 'Jobs ready to run, waiting for a worker.', (counts) => counts.waiting);
+    gauge('nestjs_jobs_delayed', 'Jobs waiting for their delay or retry backoff.', (counts) => counts.delayed);
+    gauge('nestjs_jobs_active', 'Attempts running now in this process.', (counts) => counts.active);
     this.#waitSeconds = new Histogram({
       name: 'nestjs_jobs_wait_seconds',
       help: 'Time from a job being accepted to its first attempt starting.',
@@ -70,8 +74,9 @@ export class JobsPrometheusMetrics {
   }
 
   /** Makes the gauges and the rejected counter read this queue (the app now running). */
-  bind(queue: JobQueue): void {
+  bind(queue: JobQueue, driver: JobsDriver): void {
     this.#queue = queue;
+    this.#driver = driver;
     // A new app's counters start at zero.
     this.#rejectedSeen = queue.metrics().rejected;
   }
@@ -82,7 +87,7 @@ export class JobsPrometheusMetrics {
   }
 
   unbind(queue: JobQueue): void {
-    if (this.#queue === queue) this.#queue = undefined;
+    if (this.#queue === queue) this.#queue = this.#driver = undefined;
   }
 
   record(event: JobEvent, now: number): void {

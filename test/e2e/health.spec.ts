@@ -156,6 +156,7 @@ describe('JobsHealthIndicator', () => {
         start: () => undefined,
         submit: () => Promise.reject(new Error('not used')),
         counts: () => counts,
+        countsByType: () => [],
         health: () => ({ state: 'running', broker }),
         onIdle: () => Promise.resolve(),
         onSizeLessThan: () => Promise.resolve(),

@@ -58,8 +58,8 @@ describe('JobsPrometheusModule', () => {
     await jobs.submit('email', { to: 'b@example.com' });
     await expect(jobs.submit('email', { to: 'c@example.com' })).rejects.toThrow(/full/);
     let samples = await scrape(registry);
-    expect(sampleValue(samples, 'nestjs_jobs_active')).toBe(1);
-    expect(sampleValue(samples, 'nestjs_jobs_waiting')).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_waiting', { type: 'email' })).toBe(1);
     expect(sampleValue(samples, 'nestjs_jobs_rejected_total')).toBe(1);
     handlers.held[0]!.resolve();
     await handlers.started[1]!.promise;
@@ -69,7 +69,7 @@ describe('JobsPrometheusModule', () => {
     expect(sampleValue(samples, 'nestjs_jobs_completed_total', { type: 'email' })).toBe(2);
     expect(sampleValue(samples, 'nestjs_jobs_run_seconds_count', { type: 'email' })).toBe(2);
     expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_count', { type: 'email' })).toBe(2);
-    expect(sampleValue(samples, 'nestjs_jobs_active')).toBe(0);
+    expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(0);
     expect(sampleValue(samples, 'nestjs_jobs_rejected_total')).toBe(1);
   });
 
@@ -98,7 +98,7 @@ describe('JobsPrometheusModule', () => {
     await second.get(Handlers).started[0]!.promise;
     const samples = await scrape(registry);
     expect(sampleValue(samples, 'nestjs_jobs_completed_total', { type: 'email' })).toBe(1);
-    expect(sampleValue(samples, 'nestjs_jobs_active')).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(1);
     expect(registry.getMetricsAsArray().filter((metric) => metric.name === 'nestjs_jobs_active')).toHaveLength(1);
   });
 
@@ -110,12 +110,12 @@ describe('JobsPrometheusModule', () => {
     const app = await startApp({ registry });
     await app.get(JobQueue).submit('email', { to: 'a@example.com' });
     await app.get(Handlers).started[0]!.promise;
-    expect(sampleValue(await scrape(registry), 'nestjs_jobs_active')).toBe(1);
+    expect(sampleValue(await scrape(registry), 'nestjs_jobs_active', { type: 'email' })).toBe(1);
   });
 
   it("uses prom-client's default registry when given none", async () => {
     await startApp({});
     expect(register.getSingleMetric('nestjs_jobs_completed_total')).toBeDefined();
-    expect(sampleValue(parsePrometheusText(await register.metrics()).samples, 'nestjs_jobs_waiting')).toBe(0);
+    expect(sampleValue(parsePrometheusText(await register.metrics()).samples, 'nestjs_jobs_waiting', { type: 'email' })).toBe(0);
   });
 });

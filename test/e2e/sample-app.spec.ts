@@ -165,9 +165,12 @@ describe('sample app: GET /metrics', () => {
     await post(`${url}/jobs/fax`, { payload: {} });
 
     let { samples } = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
-    expect(sampleValue(samples, 'nestjs_jobs_active')).toBe(1);
-    expect(sampleValue(samples, 'nestjs_jobs_waiting')).toBe(1);
-    expect(sampleValue(samples, 'nestjs_jobs_delayed')).toBe(0);
+    // Queue depths per handled type, zeros included.
+    expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_waiting', { type: 'email' })).toBe(0);
+    expect(sampleValue(samples, 'nestjs_jobs_waiting', { type: 'notification' })).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_delayed', { type: 'report' })).toBe(0);
+    expect(sampleValue(samples, 'nestjs_jobs_waiting', { type: 'fax' })).toBeUndefined();
 
     work.runs[0]!.done.reject(new Error('smtp down'));
     await work.started(2);
@@ -191,7 +194,7 @@ describe('sample app: GET /metrics', () => {
     expect(sampleValue(samples, 'nestjs_jobs_run_seconds_count', { type: 'notification' })).toBe(1);
     expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_count', { type: 'email' })).toBe(1);
     expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_bucket', { type: 'notification', le: '+Inf' })).toBe(1);
-    expect(sampleValue(samples, 'nestjs_jobs_active')).toBe(0);
+    expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(0);
     for (const sample of samples) {
       expect(Object.keys(sample.labels).filter((label) => label !== 'type' && label !== 'le')).toEqual([]);
     }

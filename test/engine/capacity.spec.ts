@@ -107,6 +107,49 @@ describe('engine: bound, workers and per-type concurrency', () => {
     await engine.onIdle();
   });
 
+  it('counts waiting, delayed and running jobs per type, parked and retrying ones included', async () => {
+    const gate = deferred();
+    const { engine, clock, submit } = createEngine({
+      workers: 2,
+      backoff: { delay: 100 },
+      handlers: {
+        a: { fn: () => gate.promise, options: { concurrency: 1 } },
+        b: () => Promise.reject(new Error('no')),
+        idle: () => undefined,
+      },
+    });
+    const byType = () => Object.fromEntries(engine.countsByType().map(({ type, ...counts }) => [type, counts]));
+    await submit('a');
+    await submit('a');
+    await submit('b', {}, { delay: 50 });
+    expect(byType()).toEqual({
+      a: { waiting: 2, delayed: 0, active: 0 },
+      b: { waiting: 0, delayed: 1, active: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0 },
+    });
+    engine.start();
+    await flush();
+    // One a runs, the other is parked at a's concurrency: still waiting.
+    expect(byType().a).toEqual({ waiting: 1, delayed: 0, active: 1 });
+    await clock.advance(50);
+    // b came due, ran, failed: its retry is delayed.
+    expect(byType().b).toEqual({ waiting: 0, delayed: 1, active: 0 });
+    const totals = engine.counts();
+    const sum = (key: 'waiting' | 'delayed' | 'active') => engine.countsByType().reduce((n, counts) => n + counts[key], 0);
+    expect({ waiting: sum('waiting'), delayed: sum('delayed'), active: sum('active') }).toEqual({
+      waiting: totals.waiting,
+      delayed: totals.delayed,
+      active: totals.active,
+    });
+    gate.resolve();
+    await engine.close();
+    expect(byType()).toEqual({
+      a: { waiting: 0, delayed: 0, active: 0 },
+      b: { waiting: 0, delayed: 0, active: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0 },
+    });
+  });
+
   it('never calls a handler synchronously inside submit', async () => {
     let called = false;
     const { engine, submit } = createEngine({ handlers: { t: () => void (called = true) } });

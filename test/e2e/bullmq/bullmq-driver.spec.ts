@@ -9,6 +9,7 @@ import {
   UnrecoverableJobError,
 } from '../../../lib/index.js';
 import { bullmqDriver } from '../../../lib/bullmq/index.js';
+import type { JobsDriver } from '../../../lib/driver/jobs-driver.js';
 import { JOBS_DRIVER } from '../../../lib/jobs.constants.js';
 import { type BullmqApp, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
 import { describeWithRedis } from '../../support/drivers.js';
@@ -133,7 +134,8 @@ describeWithRedis('BullMQ driver on real Redis', () => {
   });
 
   it('refreshes the waiting and delayed counts of metrics() from Redis in the background', async () => {
-    const { jobs, work, events } = await start({ workers: 1 });
+    const app = await start({ workers: 1 });
+    const { jobs, work, events } = app;
     await jobs.submit('held', null, { id: 'busy' });
     await nextEvent({ jobs, events } as BullmqApp, 'started', 'busy');
     await jobs.submit('held', null, { id: 'queued' });
@@ -142,6 +144,9 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(typeof metrics.waiting).toBe('number');
     await until(() => jobs.metrics().waiting === 1 && jobs.metrics().delayed === 1);
     expect(jobs.metrics()).toMatchObject({ waiting: 1, delayed: 1, active: 1 });
+    // The same depths per type, as the Prometheus gauges read them.
+    const driver = app.app.get<JobsDriver>(JOBS_DRIVER);
+    expect(driver.countsByType().find((counts) => counts.type === 'held')).toEqual({ type: 'held', waiting: 1, delayed: 1, active: 1 });
     work.gate('busy').resolve();
     work.gate('queued').resolve();
     await until(() => jobs.metrics().processed === 2 && jobs.metrics().waiting === 0);
