@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../engine/clock.js';
 import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from '../engine/deadline-signals.js';
 import { errorMessage } from '../engine/error-message.js';
 import { createIdGenerator } from '../engine/job-ids.js';
+import { jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
 import type { JobMonitor } from '../engine/job-monitor.js';
 import type { JobsLogger } from '../engine/jobs-logger.js';
 import type { Job, SubmitOptions } from '../interfaces/job.interface.js';
@@ -325,16 +326,16 @@ export class BullmqJobsDriver implements JobsDriver {
 
   #snapshot(bullJob: BullJob, type: string, priority: number, attempts: number, error: string | undefined): Job {
     const data = bullJob.data as Envelope | null;
-    return Object.freeze({
-      id: bullJob.id ?? '',
+    return jobSnapshot(
+      bullJob.id ?? '',
       type,
-      payload: data?.p,
+      data?.p,
       priority,
       attempts,
-      maxRetries: Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
-      createdAt: new Date(bullJob.timestamp),
+      Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
+      new Date(bullJob.timestamp),
       error,
-    });
+    );
   }
 
   #refuse(error: Error): Promise<never> {
@@ -465,7 +466,7 @@ export class BullmqJobsDriver implements JobsDriver {
 
   /** Reports a failed attempt; returns the retry delay, or undefined when the job has failed for good. */
   #failed(attempt: Attempt, error: unknown, message: string, now: number): number | undefined {
-    const job = (attempt.job = Object.freeze({ ...attempt.job, error: message }));
+    const job = (attempt.job = nextSnapshot(attempt.job, attempt.job.attempts, message));
     const durationMs = now - attempt.startedAt;
     if (error instanceof UnrecoverableJobError || job.attempts >= job.maxRetries) {
       this.#monitor.failedForGood(job, message, durationMs);

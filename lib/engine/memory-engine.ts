@@ -16,6 +16,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from './deadline-signals.js';
 import { errorMessage } from './error-message.js';
 import { createIdGenerator } from './job-ids.js';
+import { jobSnapshot, nextSnapshot } from './job-snapshot.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { HeapEntry } from './min-heap.js';
 import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
@@ -93,24 +94,6 @@ class DelayedJob implements HeapEntry {
   seq = 0;
   heapIndex = -1;
   constructor(readonly record: JobRecord) {}
-}
-
-function snapshot(
-  id: string,
-  type: string,
-  payload: unknown,
-  priority: number,
-  attempts: number,
-  maxRetries: number,
-  createdAt: Date,
-  error: string | undefined,
-): Job {
-  return Object.freeze({ id, type, payload, priority, attempts, maxRetries, createdAt, error });
-}
-
-/** The snapshot of a job whose attempts or error moved on. */
-function nextSnapshot(job: Job, attempts: number, error: string | undefined): Job {
-  return snapshot(job.id, job.type, job.payload, job.priority, attempts, job.maxRetries, job.createdAt, error);
 }
 
 interface SizeWaiter {
@@ -241,13 +224,13 @@ export class MemoryJobsEngine implements JobsDriver {
       timeout = options.timeout ?? timeout;
       delay = options.delay ?? 0;
     }
-    if (this.#ready.size + this.#parked + this.#delayed.size >= this.#queueSize) {
+    if (this.#size() >= this.#queueSize) {
       return this.#refuse(new QueueFullError(queueFull(this.#queueSize)));
     }
     const lane = (this.#lanes[handler.index] ??= new Lane(handler));
     const now = this.#clock.now();
     const keyed = id !== undefined;
-    const job = snapshot(id ?? this.#nextId(), handler.type, payload, priority, 0, maxRetries, this.#dateAt(now), undefined);
+    const job = jobSnapshot(id ?? this.#nextId(), handler.type, payload, priority, 0, maxRetries, this.#dateAt(now), undefined);
     const record = new JobRecord(job, lane, timeout, keyed);
     if (keyed) this.#byId.set(job.id, record);
     this.#monitor.submitted(job);

@@ -1,0 +1,20 @@
+import type { Job } from '../interfaces/job.interface.js';
+
+/** The frozen snapshot users see of a job: one shape for every driver. */
+export function jobSnapshot(
+  id: string,
+  type: string,
+  payload: unknown,
+  priority: number,
+  attempts: number,
+  maxRetries: number,
+  createdAt: Date,
+  error: string | undefined,
+): Job {
+  return Object.freeze({ id, type, payload, priority, attempts, maxRetries, createdAt, error });
+}
+
+/** The snapshot of a job whose attempts or last error moved on. */
+export function nextSnapshot(job: Job, attempts: number, error: string | undefined): Job {
+  return jobSnapshot(job.id, job.type, job.payload, job.priority, attempts, job.maxRetries, job.createdAt, error);
+}
