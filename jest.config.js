@@ -1,13 +1,7 @@
+import { swcOptions } from './swc.config.js';
+
 /** Jest in native ESM mode: run with NODE_OPTIONS=--experimental-vm-modules (npm test does). */
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-  },
-  module: { type: 'es6' },
-  sourceMaps: 'inline',
-};
+const swc = { ...swcOptions, sourceMaps: 'inline' };
 
 export default {
   testEnvironment: 'node',

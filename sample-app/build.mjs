@@ -6,18 +6,10 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
+import { swcOptions } from '../swc.config.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-// The same transform as Jest's (jest.config.js): legacy decorators with metadata, for Nest's DI.
-const options = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-  },
-  module: { type: 'es6' },
-  sourceMaps: true,
-};
+const options = { ...swcOptions, sourceMaps: true };
 
 async function transpile(sourceDir, outDir) {
   const entries = await readdir(sourceDir, { withFileTypes: true });
