@@ -1,10 +1,10 @@
 import fastq from 'fastq';
 import PQueue from 'p-queue';
-import type { RegisteredHandler } from '../lib/driver/jobs-driver.js';
+import type { RegisteredHandler } from '../lib/engine/jobs-driver.js';
 import { systemClock } from '../lib/engine/clock.js';
 import { JobMonitor } from '../lib/engine/job-monitor.js';
 import type { JobsLogger } from '../lib/engine/jobs-logger.js';
-import { MemoryJobsEngine } from '../lib/engine/memory-engine.js';
+import { MemoryJobsEngine } from '../lib/memory/memory-jobs.driver.js';
 import type { Job } from '../lib/index.js';
 import { JOBS_DEFAULTS, resolveJobsOptions } from '../lib/jobs-options.js';
 import { BareHeapQueue, type Work } from './reference-heap.js';

@@ -9,10 +9,13 @@ export type {
   JobPayload,
   JobSnapshot,
   JobsMetrics,
+  JobsState,
+  JobsStatus,
   JobType,
   JobTypes,
   PayloadOf,
   SubmitOptions,
+  TypeMetrics,
 } from './interfaces/job.interface.js';
 export type {
   BackoffOptions,
@@ -30,4 +33,4 @@ export {
   QueueUnavailableError,
   UnknownJobTypeError,
   UnrecoverableJobError,
-} from './jobs.errors.js';
+} from './engine/jobs.errors.js';

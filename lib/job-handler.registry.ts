@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { HandlerLookup, RegisteredHandler } from './driver/jobs-driver.js';
+import type { HandlerLookup, RegisteredHandler } from './engine/jobs-driver.js';
 import type { JobHandlerFn } from './interfaces/job.interface.js';
 import type { ResolvedHandlerOptions } from './jobs-options.js';
-import { JobsConfigurationError } from './jobs.errors.js';
+import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { duplicateHandler } from './jobs.messages.js';
 
 /** Every job type this application handles, each bound once at start-up: dispatch is one Map lookup. */

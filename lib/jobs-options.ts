@@ -1,17 +1,12 @@
-import { JOBS_DRIVER, type JobsDriverFactory } from './driver/jobs-driver.js';
-import type { SubmitOptions } from './interfaces/job.interface.js';
+import { invalidOption, missingOption, notAnObject, unknownOption } from './engine/engine.messages.js';
+import { DRIVER_FACTORY_BRAND, type DriverOptions, type JobsDriverFactory } from './engine/jobs-driver.js';
+import { JobsConfigurationError } from './engine/jobs.errors.js';
+import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
 import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions } from './interfaces/jobs-options.interface.js';
-import { JobsConfigurationError } from './jobs.errors.js';
-import { invalidDriver, invalidJobId, invalidOption, missingOption, notAnObject, unknownOption } from './jobs.messages.js';
+import { invalidDriver } from './jobs.messages.js';
 
 /** The module's options with every default applied, checked once at start-up. */
-export interface ResolvedJobsOptions {
-  readonly workers: number;
-  readonly queueSize: number;
-  readonly maxRetries: number;
-  readonly timeout: number;
-  readonly backoff: Readonly<BackoffOptions>;
-  readonly shutdownTimeout: number;
+export interface ResolvedJobsOptions extends DriverOptions {
   readonly driver: JobsDriverFactory | undefined;
 }
 
@@ -23,19 +18,14 @@ export const JOBS_DEFAULTS = {
   shutdownTimeout: 30_000,
 } as const;
 
-export const PRIORITY_MIN = -1_000_000;
-export const PRIORITY_MAX = 1_000_000;
-
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'driver'];
 const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
 const WHERE = 'JobsModule';
 
-const AT_LEAST = (min: number) => `an integer >= ${min}`;
-
-export function isInteger(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
+/** Ms options: Node cannot arm a timer past MAX_TIMER_MS. */
+const MS = MAX_TIMER_MS;
+const COUNT = Number.MAX_SAFE_INTEGER;
 
 /** Checks and completes the options of `forRoot` / `forRootAsync`; throws a JobsConfigurationError naming the option. */
 export function resolveJobsOptions(raw: unknown): ResolvedJobsOptions {
@@ -43,12 +33,12 @@ export function resolveJobsOptions(raw: unknown): ResolvedJobsOptions {
   const driver = options.driver;
   if (driver !== undefined && !isDriverFactory(driver)) throw new JobsConfigurationError(invalidDriver(driver));
   return Object.freeze({
-    workers: required(WHERE, 'workers', options.workers, 1),
-    queueSize: required(WHERE, 'queueSize', options.queueSize, 1),
-    maxRetries: optional(WHERE, 'maxRetries', options.maxRetries, 0, JOBS_DEFAULTS.maxRetries),
-    timeout: optional(WHERE, 'timeout', options.timeout, 1, JOBS_DEFAULTS.timeout),
+    workers: required(WHERE, 'workers', options.workers, 1, MAX_WORKERS),
+    queueSize: required(WHERE, 'queueSize', options.queueSize, 1, COUNT),
+    maxRetries: optional(WHERE, 'maxRetries', options.maxRetries, 0, COUNT, JOBS_DEFAULTS.maxRetries),
+    timeout: optional(WHERE, 'timeout', options.timeout, 1, MS, JOBS_DEFAULTS.timeout),
     backoff: resolveBackoff(WHERE, options.backoff, JOBS_DEFAULTS.backoff),
-    shutdownTimeout: optional(WHERE, 'shutdownTimeout', options.shutdownTimeout, 1, JOBS_DEFAULTS.shutdownTimeout),
+    shutdownTimeout: optional(WHERE, 'shutdownTimeout', options.shutdownTimeout, 1, MS, JOBS_DEFAULTS.shutdownTimeout),
     driver,
   });
 }
@@ -64,47 +54,18 @@ export interface ResolvedHandlerOptions {
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
   const options = (raw === undefined ? {} : record(where, raw, HANDLER_KEYS)) as JobHandlerOptions;
   return {
-    maxRetries: optional(where, 'maxRetries', options.maxRetries, 0, module.maxRetries),
-    timeout: optional(where, 'timeout', options.timeout, 1, module.timeout),
+    maxRetries: optional(where, 'maxRetries', options.maxRetries, 0, COUNT, module.maxRetries),
+    timeout: optional(where, 'timeout', options.timeout, 1, MS, module.timeout),
     backoff: resolveBackoff(where, options.backoff, module.backoff),
-    concurrency: optional(where, 'concurrency', options.concurrency, 1, Infinity),
+    concurrency: optional(where, 'concurrency', options.concurrency, 1, COUNT, Infinity),
   };
-}
-
-/**
- * Checks `submit` options; returns what is wrong, or undefined. Called only
- * when options are given, and allocates nothing when they are fine.
- */
-export function checkSubmitOptions(options: SubmitOptions): string | undefined {
-  if (typeof options !== 'object' || options === null) return notAnObject('submit', options);
-  const { id, priority, maxRetries, timeout, delay } = options;
-  if (id !== undefined && !isValidJobId(id)) return invalidJobId(id);
-  if (priority !== undefined && !isInteger(priority, PRIORITY_MIN, PRIORITY_MAX)) {
-    return invalidOption('submit', 'priority', priority, `an integer from ${PRIORITY_MIN} to ${PRIORITY_MAX}`);
-  }
-  if (maxRetries !== undefined && !isInteger(maxRetries, 0)) return invalidOption('submit', 'maxRetries', maxRetries, AT_LEAST(0));
-  if (timeout !== undefined && !isInteger(timeout, 1)) return invalidOption('submit', 'timeout', timeout, AT_LEAST(1));
-  if (delay !== undefined && !isInteger(delay, 0)) return invalidOption('submit', 'delay', delay, AT_LEAST(0));
-  for (const key in options) {
-    if (!SUBMIT_KEYS.has(key)) return unknownOption('submit', key, [...SUBMIT_KEYS]);
-  }
-  return undefined;
-}
-
-const SUBMIT_KEYS = new Set(['id', 'priority', 'maxRetries', 'timeout', 'delay']);
-const JOB_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-const ALL_DIGITS = /^[0-9]+$/;
-
-/** Ids every driver can carry: 1–128 of `A-Z a-z 0-9 _ . -`, not all digits. */
-export function isValidJobId(id: unknown): id is string {
-  return typeof id === 'string' && JOB_ID.test(id) && !ALL_DIGITS.test(id);
 }
 
 function isDriverFactory(value: unknown): value is JobsDriverFactory {
   return (
     typeof value === 'object' &&
     value !== null &&
-    (value as Partial<JobsDriverFactory>)[JOBS_DRIVER] === true &&
+    (value as Partial<JobsDriverFactory>)[DRIVER_FACTORY_BRAND] === true &&
     typeof (value as Partial<JobsDriverFactory>).create === 'function'
   );
 }
@@ -117,14 +78,14 @@ function record(where: string, raw: unknown, known: readonly string[]): Record<s
   return raw as Record<string, unknown>;
 }
 
-function required(where: string, name: string, value: unknown, min: number): number {
-  if (value === undefined) throw new JobsConfigurationError(missingOption(where, name, AT_LEAST(min)));
-  return optional(where, name, value, min, 0);
+function required(where: string, name: string, value: unknown, min: number, max: number): number {
+  if (value === undefined) throw new JobsConfigurationError(missingOption(where, name, integerRange(min, max)));
+  return optional(where, name, value, min, max, 0);
 }
 
-function optional(where: string, name: string, value: unknown, min: number, fallback: number): number {
+function optional(where: string, name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!isInteger(value, min)) throw new JobsConfigurationError(invalidOption(where, name, value, AT_LEAST(min)));
+  if (!isInteger(value, min, max)) throw new JobsConfigurationError(invalidOption(where, name, value, integerRange(min, max)));
   return value;
 }
 
@@ -140,9 +101,9 @@ function resolveBackoff(where: string, raw: unknown, base: Readonly<BackoffOptio
     throw new JobsConfigurationError(invalidOption(where, 'backoff.jitter', jitter, 'a number from 0 to 1'));
   }
   return Object.freeze({
-    delay: optional(where, 'backoff.delay', given.delay, 0, base.delay),
+    delay: optional(where, 'backoff.delay', given.delay, 0, MS, base.delay),
     factor,
-    maxDelay: optional(where, 'backoff.maxDelay', given.maxDelay, 0, base.maxDelay),
+    maxDelay: optional(where, 'backoff.maxDelay', given.maxDelay, 0, MS, base.maxDelay),
     jitter,
   });
 }

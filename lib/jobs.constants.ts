@@ -1,5 +1,7 @@
-/** Injection tokens internal to the package (the subpaths use them too). */
+/** Injection tokens internal to the package. */
 export const JOBS_OPTIONS = Symbol('nestjs-jobs:options');
 export const JOBS_DRIVER = Symbol('nestjs-jobs:driver');
+export const JOBS_KERNEL = Symbol('nestjs-jobs:kernel');
 export const JOBS_CLOCK = Symbol('nestjs-jobs:clock');
+export const JOBS_RANDOM = Symbol('nestjs-jobs:random');
 export const JOBS_LOGGER_CONTEXT = 'JobsModule';

@@ -3,7 +3,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { JobHandlerDiscovery, type JobHandlerMetadata } from './job-handler.decorator.js';
 import { JobHandlerRegistry } from './job-handler.registry.js';
 import { JOBS_OPTIONS } from './jobs.constants.js';
-import { JobsConfigurationError } from './jobs.errors.js';
+import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { invalidHandlerType, scopedHandler } from './jobs.messages.js';
 import { resolveHandlerOptions, type ResolvedJobsOptions } from './jobs-options.js';
 

@@ -6,9 +6,8 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { JobsDriver } from './driver/jobs-driver.js';
-import { JobMonitor } from './engine/job-monitor.js';
-import { JOBS_DRIVER, JOBS_LOGGER_CONTEXT } from './jobs.constants.js';
+import type { JobKernel } from './engine/job-kernel.js';
+import { JOBS_KERNEL, JOBS_LOGGER_CONTEXT } from './jobs.constants.js';
 import { JobsExplorer } from './jobs.explorer.js';
 import { noShutdownHooks } from './jobs.messages.js';
 
@@ -25,8 +24,7 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
 
   constructor(
     private readonly explorer: JobsExplorer,
-    @Inject(JOBS_DRIVER) private readonly driver: JobsDriver,
-    private readonly monitor: JobMonitor,
+    @Inject(JOBS_KERNEL) private readonly kernel: JobKernel,
   ) {}
 
   onModuleInit(): void {
@@ -34,8 +32,8 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.monitor.setDebug(Logger.isLevelEnabled('debug'));
-    await this.driver.start();
+    this.kernel.monitor.setDebug(Logger.isLevelEnabled('debug'));
+    await this.kernel.start();
     this.#logger.debug('Workers started');
     // Apps enable shutdown hooks after bootstrap (right after
     // createApplicationContext resolves, or before listen), so look a turn later.
@@ -49,8 +47,7 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
     if (this.#hooksCheck !== undefined) clearImmediate(this.#hooksCheck);
     this.#hooksCheck = undefined;
     this.#logger.debug('Draining');
-    await this.driver.close();
-    this.monitor.complete();
+    await this.kernel.close();
     this.#logger.debug('Drained');
   }
 }

@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
-import { JobsConfigurationError } from '../jobs.errors.js';
-import { invalidOption, missingOption, notAnObject, unknownOption } from '../jobs.messages.js';
-import { isInteger } from '../jobs-options.js';
+import { JobsConfigurationError } from '../engine/jobs.errors.js';
+import { invalidOption, missingOption, notAnObject, unknownOption } from '../engine/engine.messages.js';
+import { integerRange, isInteger, MAX_TIMER_MS } from '../engine/limits.js';
 import { invalidConnection, WHERE } from './bullmq.messages.js';
 
 /** Options of `bullmqDriver()`. */
@@ -69,15 +69,15 @@ export function resolveBullmqOptions(raw: unknown): ResolvedBullmqOptions {
     connection,
     prefix,
     role,
-    lockDuration: integer('lockDuration', options.lockDuration, 1, 30_000),
-    stalledInterval: integer('stalledInterval', options.stalledInterval, 1, 30_000),
-    maxStalledCount: integer('maxStalledCount', options.maxStalledCount, 0, 1),
-    maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 1, 512 * 1024),
+    lockDuration: integer('lockDuration', options.lockDuration, 1, MAX_TIMER_MS, 30_000),
+    stalledInterval: integer('stalledInterval', options.stalledInterval, 1, MAX_TIMER_MS, 30_000),
+    maxStalledCount: integer('maxStalledCount', options.maxStalledCount, 0, Number.MAX_SAFE_INTEGER, 1),
+    maxPayloadBytes: integer('maxPayloadBytes', options.maxPayloadBytes, 1, Number.MAX_SAFE_INTEGER, 512 * 1024),
   });
 }
 
-function integer(name: string, value: unknown, min: number, fallback: number): number {
+function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!isInteger(value, min)) throw new JobsConfigurationError(invalidOption(WHERE, name, value, `an integer >= ${min}`));
+  if (!isInteger(value, min, max)) throw new JobsConfigurationError(invalidOption(WHERE, name, value, integerRange(min, max)));
   return value;
 }

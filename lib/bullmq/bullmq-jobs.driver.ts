@@ -1,5 +1,14 @@
 import { type Job as BullJob, type JobJson, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { type AttemptHost, AttemptRunner, COMPLETED, FAILED } from '../engine/attempt-runner.js';
+import type { Clock, TimerHandle } from '../engine/clock.js';
+import type { BucketHolder, DeadlineBucket } from '../engine/deadline-signals.js';
+import { queueFull, shuttingDownReason } from '../engine/engine.messages.js';
+import { errorMessage } from '../engine/error-message.js';
+import { createIdGenerator } from '../engine/job-ids.js';
+import type { JobMonitor } from '../engine/job-monitor.js';
+import type { JobRequest } from '../engine/job-request.js';
+import { jobSnapshot } from '../engine/job-snapshot.js';
 import type {
   DriverContext,
   DriverHealth,
@@ -8,25 +17,11 @@ import type {
   QueueCounts,
   RegisteredHandler,
   TypeCounts,
-} from '../driver/jobs-driver.js';
-import { backoffDelay } from '../engine/backoff.js';
-import type { Clock, TimerHandle } from '../engine/clock.js';
-import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from '../engine/deadline-signals.js';
-import { errorMessage } from '../engine/error-message.js';
-import { createIdGenerator } from '../engine/job-ids.js';
-import { jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
-import type { JobMonitor } from '../engine/job-monitor.js';
+} from '../engine/jobs-driver.js';
 import type { JobsLogger } from '../engine/jobs-logger.js';
-import type { Job, SubmitOptions } from '../interfaces/job.interface.js';
-import {
-  InvalidJobError,
-  JobTimeoutError,
-  QueueClosedError,
-  QueueFullError,
-  QueueUnavailableError,
-  UnrecoverableJobError,
-} from '../jobs.errors.js';
-import { attemptTimedOut, queueClosed, queueFull, shuttingDownReason } from '../jobs.messages.js';
+import { type JobsError, InvalidJobError, QueueFullError, QueueUnavailableError } from '../engine/jobs.errors.js';
+import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
+import type { Job } from '../interfaces/job.interface.js';
 import type { ResolvedBullmqOptions } from './bullmq-driver.options.js';
 import {
   brokerDown,
@@ -56,9 +51,6 @@ const BACKOFF_TYPE = 'nestjs-jobs';
 /** A producer command unanswered this long fails the submit with QueueUnavailableError (unless `connection.commandTimeout` says otherwise). */
 const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
 
-const SUCCESS: unique symbol = Symbol('success');
-const RETURNED: unique symbol = Symbol('returned');
-
 /** Jobs whose raw data in Redis could not even be parsed, with the reason. */
 const unparsable = new WeakMap<object, string>();
 
@@ -75,8 +67,8 @@ class GuardedWorker extends Worker {
   }
 }
 
-/** A job type's queue, and in worker processes its Worker and its deadline slot. */
-class Lane implements BucketHolder {
+/** A job type's BullMQ queue, and in worker processes its Worker and its deadline slot. */
+class TypeQueue implements BucketHolder {
   bucket: DeadlineBucket | null = null;
   worker: Worker | null = null;
   /** This type's counts in Redis as last read, and its attempts running here. */
@@ -90,28 +82,17 @@ class Lane implements BucketHolder {
   ) {}
 }
 
-/** One running attempt in this process. */
-interface Attempt {
-  readonly bullJob: BullJob;
-  readonly token: string | undefined;
-  readonly lane: Lane;
-  job: Job;
-  readonly timeout: number;
-  readonly startedAt: number;
-  readonly bucket: DeadlineBucket;
-  /** Settles the attempt early: with RETURNED at the shutdown deadline. */
-  finish: (outcome: unknown) => void;
-  /** Past its deadline and reported failed; the handler has not settled. */
-  timedOut: boolean;
-  /** When a timed-out attempt settles: the retry's due time, or -1 for none. */
-  retryDue: number;
-  /** Set at the shutdown deadline: the job's move back to the waiting list. */
-  returning: Promise<unknown> | null;
-}
-
-interface SizeWaiter {
-  limit: number;
-  resolve: () => void;
+/** An attempt running in this process: the BullMQ job, its lock, and how its processor call ends. */
+class BullAttempt {
+  constructor(
+    readonly bullJob: BullJob,
+    readonly token: string | undefined,
+    readonly queue: TypeQueue,
+    /** The processor returns: BullMQ completes the job. */
+    readonly succeed: () => void,
+    /** The processor throws: BullMQ retries or fails the job, or leaves it waiting (WaitingError). */
+    readonly fail: (error: Error) => void,
+  ) {}
 }
 
 /**
@@ -121,7 +102,7 @@ interface SizeWaiter {
  * deadlines, backoff and drain; `metrics()` reads counts that refresh in the
  * background.
  */
-export class BullmqJobsDriver implements JobsDriver {
+export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   readonly #options: ResolvedBullmqOptions;
   readonly #clock: Clock;
   readonly #monitor: JobMonitor;
@@ -131,18 +112,17 @@ export class BullmqJobsDriver implements JobsDriver {
   readonly #queueSize: number;
   readonly #shutdownTimeout: number;
   readonly #nextId = createIdGenerator();
-  readonly #signals: DeadlineSignals;
+  readonly #runner: AttemptRunner<BullAttempt>;
 
   /** Fails fast when Redis is away: submits must not queue up in memory. */
   readonly #producer: Redis;
   /** Waits out outages: Workers block on it and must not give up. */
   #workerClient: Redis | null = null;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #queues = new Map<string, TypeQueue>();
 
   #state: DriverState = 'created';
-  #active = 0;
-  #stuck = 0;
-  readonly #running = new Set<Attempt>();
+  /** Permits of the process-wide `workers` cap held by fetched jobs. */
+  #permits = 0;
   /** Jobs fetched by a Worker that wait for one of the `workers` permits. */
   readonly #permitWaiters: Array<() => void> = [];
   /** Ids this process is adding, and attempts of them fetched before the add answered. */
@@ -161,8 +141,8 @@ export class BullmqJobsDriver implements JobsDriver {
   #refreshTimer: TimerHandle | undefined;
   #refreshing: Promise<void> | null = null;
   #pollTimer: TimerHandle | undefined;
-  #idleWaiters: Array<() => void> | null = null;
-  #sizeWaiters: SizeWaiter[] | null = null;
+  readonly #idleWaiters = new IdleWaiters();
+  readonly #sizeWaiters = new SizeWaiters();
   #brokerError: string | null = null;
   #closing: Promise<void> | null = null;
 
@@ -175,7 +155,16 @@ export class BullmqJobsDriver implements JobsDriver {
     this.#workers = context.options.workers;
     this.#queueSize = context.options.queueSize;
     this.#shutdownTimeout = context.options.shutdownTimeout;
-    this.#signals = new DeadlineSignals(context.clock, SIGNAL_GRANULARITY_MS, this.#onDeadline);
+    this.#runner = new AttemptRunner(
+      {
+        clock: context.clock,
+        monitor: context.monitor,
+        random: context.random,
+        capacity: context.options.workers,
+        signalGranularityMs: SIGNAL_GRANULARITY_MS,
+      },
+      this,
+    );
     this.#producer = this.#client({
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -188,14 +177,14 @@ export class BullmqJobsDriver implements JobsDriver {
     if (this.#state !== 'created') return;
     this.#state = 'running';
     const { role } = this.#options;
-    for (const handler of this.#context.handlers.all()) this.#lane(handler);
+    for (const handler of this.#context.handlers.all()) this.#queue(handler);
     await this.#ready(this.#producer);
     if (role !== 'producer') await this.#ready(this.#startWorkers());
     this.#scheduleRefresh(0);
   }
 
-  submit(handler: RegisteredHandler, payload: unknown, options: SubmitOptions | undefined): Promise<Job> {
-    if (this.#state === 'draining' || this.#state === 'closed') return this.#refuse(new QueueClosedError(queueClosed()));
+  submit(request: JobRequest): Promise<Job> {
+    const { handler, payload } = request;
     const size = measurePayload(payload);
     if (typeof size === 'string') return this.#refuse(new InvalidJobError(payloadNotJson(handler.type, size)));
     if (size > this.#options.maxPayloadBytes) {
@@ -204,15 +193,15 @@ export class BullmqJobsDriver implements JobsDriver {
     if (this.#producer.status !== 'ready') {
       return this.#refuse(new QueueUnavailableError(brokerUnavailable(this.#brokerError ?? `connection ${this.#producer.status}`)));
     }
-    return this.#add(this.#lane(handler), payload, options);
+    return this.#add(this.#queue(handler), request);
   }
 
   counts(): QueueCounts {
-    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#active, stuck: this.#stuck };
+    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#runner.active, stuck: this.#runner.stuck };
   }
 
   countsByType(): TypeCounts[] {
-    return [...this.#lanes.values()].map(({ handler, waiting, delayed, active }) => ({ type: handler.type, waiting, delayed, active }));
+    return [...this.#queues.values()].map(({ handler, waiting, delayed, active }) => ({ type: handler.type, waiting, delayed, active }));
   }
 
   health(): DriverHealth {
@@ -231,19 +220,17 @@ export class BullmqJobsDriver implements JobsDriver {
 
   onIdle(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
-    return new Promise((resolve) => {
-      (this.#idleWaiters ??= []).push(resolve);
-      this.#poll();
-    });
+    const idle = this.#idleWaiters.wait();
+    this.#poll();
+    return idle;
   }
 
   onSizeLessThan(limit: number): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
     // Always a fresh read: the cached count may predate this process's own adds.
-    return new Promise((resolve) => {
-      (this.#sizeWaiters ??= []).push({ limit, resolve });
-      this.#poll();
-    });
+    const room = this.#sizeWaiters.wait(limit);
+    this.#poll();
+    return room;
   }
 
   close(): Promise<void> {
@@ -252,23 +239,21 @@ export class BullmqJobsDriver implements JobsDriver {
 
   // ---- submit -------------------------------------------------------------
 
-  #lane(handler: RegisteredHandler): Lane {
-    let lane = this.#lanes.get(handler.type);
-    if (lane === undefined) {
+  #queue(handler: RegisteredHandler): TypeQueue {
+    let typeQueue = this.#queues.get(handler.type);
+    if (typeQueue === undefined) {
       const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix, skipVersionCheck: true });
       queue.on('error', this.#onBrokerError);
-      this.#lanes.set(handler.type, (lane = new Lane(handler, queue)));
+      this.#queues.set(handler.type, (typeQueue = new TypeQueue(handler, queue)));
     }
-    return lane;
+    return typeQueue;
   }
 
-  async #add(lane: Lane, payload: unknown, options: SubmitOptions | undefined): Promise<Job> {
-    const handler = lane.handler;
-    const id = options?.id;
-    const priority = options?.priority ?? 0;
-    const maxRetries = options?.maxRetries ?? handler.maxRetries;
-    const envelope: Envelope = { p: payload };
-    if (options?.timeout !== undefined) envelope.t = options.timeout;
+  async #add(typeQueue: TypeQueue, request: JobRequest): Promise<Job> {
+    const { handler, id, priority, maxRetries, timeout } = request;
+    const envelope: Envelope = { p: request.payload };
+    // The handler's timeout applies where the job runs unless this submit set another.
+    if (timeout !== handler.timeout) envelope.t = timeout;
     if (id !== undefined) envelope.k = this.#nextId();
     if (this.#estimatedSize() >= this.#queueSize) {
       // The cached count says full: read the real one before refusing.
@@ -279,8 +264,8 @@ export class BullmqJobsDriver implements JobsDriver {
     this.#inFlight++;
     this.#submitting.add(jobId);
     try {
-      const delay = options?.delay ?? 0;
-      const added = await lane.queue.add(handler.type, envelope, {
+      const delay = request.delay;
+      const added = await typeQueue.queue.add(handler.type, envelope, {
         jobId,
         priority: toBullPriority(priority),
         delay: delay > 0 ? delay : undefined,
@@ -291,9 +276,9 @@ export class BullmqJobsDriver implements JobsDriver {
       });
       if (id !== undefined) {
         // BullMQ ignores an add whose id exists: tell ours from the one found by the nonce.
-        const stored = await lane.queue.getJob(id);
+        const stored = await typeQueue.queue.getJob(id);
         if (stored !== undefined && stored !== null && (stored.data as Envelope | null)?.k !== envelope.k) {
-          return this.#snapshot(stored, lane.handler.type, fromBullPriority(stored.priority), stored.attemptsMade, undefined);
+          return this.#snapshot(stored, handler.type, fromBullPriority(stored.priority), stored.attemptsMade, undefined);
         }
       }
       this.#added++;
@@ -338,8 +323,8 @@ export class BullmqJobsDriver implements JobsDriver {
     );
   }
 
-  #refuse(error: Error): Promise<never> {
-    this.#monitor.refused();
+  #refuse(error: JobsError): Promise<never> {
+    this.#monitor.rejected();
     return Promise.reject(error);
   }
 
@@ -348,11 +333,11 @@ export class BullmqJobsDriver implements JobsDriver {
   #startWorkers(): Redis {
     const client = (this.#workerClient = this.#client({ maxRetriesPerRequest: null }));
     const { prefix, lockDuration, stalledInterval, maxStalledCount } = this.#options;
-    for (const lane of this.#lanes.values()) {
-      const worker = new GuardedWorker(lane.queue.name, (job, token) => this.#process(lane, job, token), {
+    for (const typeQueue of this.#queues.values()) {
+      const worker = new GuardedWorker(typeQueue.queue.name, (job, token) => this.#process(typeQueue, job, token), {
         connection: client,
         prefix,
-        concurrency: Math.min(lane.handler.concurrency, this.#workers),
+        concurrency: Math.min(typeQueue.handler.concurrency, this.#workers),
         lockDuration,
         stalledInterval,
         maxStalledCount,
@@ -360,7 +345,7 @@ export class BullmqJobsDriver implements JobsDriver {
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
-      lane.worker = worker;
+      typeQueue.worker = worker;
     }
     return client;
   }
@@ -374,16 +359,16 @@ export class BullmqJobsDriver implements JobsDriver {
     return Math.max(0, Math.round(delay));
   };
 
-  async #process(lane: Lane, bullJob: BullJob, token: string | undefined): Promise<void> {
-    const type = lane.handler.type;
+  async #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+    const handler = typeQueue.handler;
     const problem = unparsable.get(bullJob) ?? checkEnvelope(bullJob.data);
     if (problem !== undefined) {
       const message = malformedJob(bullJob.id, problem);
-      this.#monitor.failedForGood(this.#snapshot(bullJob, type, 0, bullJob.attemptsMade, message), message, 0);
+      this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
       throw new UnrecoverableError(message);
     }
     // A permit of the process-wide `workers` cap; a released permit passes straight to the next waiter.
-    if (this.#active < this.#workers) this.#active++;
+    if (this.#permits < this.#workers) this.#permits++;
     else await new Promise<void>((resolve) => this.#permitWaiters.push(resolve));
     if (this.#state !== 'running') {
       // Fetched but never started: back to the waiting list, no attempt spent.
@@ -397,103 +382,40 @@ export class BullmqJobsDriver implements JobsDriver {
       await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
     }
     const envelope = bullJob.data as Envelope;
-    const timeout = envelope.t ?? lane.handler.timeout;
-    const job = this.#snapshot(bullJob, type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
-    const startedAt = this.#clock.now();
-    const bucket = this.#signals.acquire(startedAt + timeout, lane);
-    let attempt!: Attempt;
-    const outcome = await new Promise<unknown>((resolve) => {
-      attempt = {
-        bullJob,
-        token,
-        lane,
-        job,
-        timeout,
-        startedAt,
-        bucket,
-        finish: resolve,
-        timedOut: false,
-        retryDue: -1,
-        returning: null,
-      };
-      this.#running.add(attempt);
-      lane.active++;
-      this.#monitor.started(job);
-      let result: unknown;
-      try {
-        result = lane.handler.invoke(job, bucket.signal);
-      } catch (error) {
-        resolve(error);
-        return;
-      }
-      Promise.resolve(result).then(() => resolve(SUCCESS), resolve);
+    const timeout = envelope.t ?? handler.timeout;
+    const job = this.#snapshot(bullJob, handler.type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
+    return new Promise<void>((succeed, fail) => {
+      const attempt = new BullAttempt(bullJob, token, typeQueue, succeed, fail);
+      typeQueue.active++;
+      // Accepted by another process, maybe: its timestamp is that process's wall clock.
+      this.#runner.start(attempt, handler, job, timeout, typeQueue, Date.now() - bullJob.timestamp);
     });
-    return this.#settle(attempt, outcome);
   }
 
-  async #settle(attempt: Attempt, outcome: unknown): Promise<void> {
-    this.#running.delete(attempt);
-    attempt.lane.active--;
-    this.#signals.release(attempt.bucket);
+  /** The kernel decided; BullMQ acts on how the processor call ends. */
+  attemptEnded(attempt: BullAttempt, job: Job, verdict: number): void {
+    attempt.queue.active--;
+    if (verdict === COMPLETED) {
+      attempt.succeed();
+    } else if (verdict === FAILED) {
+      attempt.fail(new UnrecoverableError(job.error));
+    } else {
+      // BullMQ asks our backoff strategy for the delay the kernel chose.
+      this.#retryDelays.set(attempt.bullJob.id!, verdict);
+      attempt.fail(new Error(job.error));
+    }
+  }
+
+  workerFreed(): void {
     this.#releasePermit();
-    if (outcome === RETURNED) {
-      // The shutdown deadline gave the job back to Redis; BullMQ must not fail it.
-      await attempt.returning!.catch(() => undefined);
-      throw new WaitingError();
-    }
-    const now = this.#clock.now();
-    const { bullJob } = attempt;
-    try {
-      if (attempt.timedOut) {
-        // Its failure was reported at the deadline; only now may BullMQ schedule the retry.
-        this.#stuck--;
-        const message = attempt.job.error!;
-        if (attempt.retryDue < 0) throw new UnrecoverableError(message);
-        this.#retryDelays.set(bullJob.id!, Math.max(0, attempt.retryDue - now));
-        throw new JobTimeoutError(message);
-      }
-      if (outcome === SUCCESS) {
-        this.#monitor.completed(attempt.job, now - attempt.startedAt);
-        return;
-      }
-      const message = errorMessage(outcome);
-      if (this.#failed(attempt, outcome, message, now) === undefined) throw new UnrecoverableError(message);
-      throw outcome instanceof Error ? outcome : new Error(message);
-    } finally {
-      if (this.#idleWaiters !== null) this.#poll();
-    }
-  }
-
-  /** Reports a failed attempt; returns the retry delay, or undefined when the job has failed for good. */
-  #failed(attempt: Attempt, error: unknown, message: string, now: number): number | undefined {
-    const job = (attempt.job = nextSnapshot(attempt.job, attempt.job.attempts, message));
-    const durationMs = now - attempt.startedAt;
-    if (error instanceof UnrecoverableJobError || job.attempts >= job.maxRetries) {
-      this.#monitor.failedForGood(job, message, durationMs);
-      return undefined;
-    }
-    const delay = backoffDelay(attempt.lane.handler.backoff, job.attempts + 1, Math.random);
-    this.#monitor.retrying(job, message, durationMs, delay);
-    this.#retryDelays.set(attempt.bullJob.id!, delay);
-    return delay;
+    if (this.#idleWaiters.pending) this.#poll();
   }
 
   #releasePermit(): void {
     const next = this.#permitWaiters.shift();
     if (next !== undefined) next();
-    else this.#active--;
+    else this.#permits--;
   }
-
-  readonly #onDeadline = (bucket: DeadlineBucket): void => {
-    const now = this.#clock.now();
-    for (const attempt of this.#running) {
-      if (attempt.bucket !== bucket || attempt.timedOut || attempt.returning !== null) continue;
-      attempt.timedOut = true;
-      this.#stuck++;
-      const delay = this.#failed(attempt, new JobTimeoutError(attemptTimedOut(attempt.timeout)), attemptTimedOut(attempt.timeout), now);
-      attempt.retryDue = delay === undefined ? -1 : now + delay;
-    }
-  };
 
   // ---- counts, waiting for states -----------------------------------------
 
@@ -504,17 +426,17 @@ export class BullmqJobsDriver implements JobsDriver {
 
   async #readCounts(): Promise<void> {
     const addedAtStart = this.#added;
-    const lanes = [...this.#lanes.values()];
-    const counts = await Promise.all(lanes.map((lane) => lane.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
+    const queues = [...this.#queues.values()];
+    const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
     let waiting = 0;
     let delayed = 0;
     let active = 0;
     counts.forEach((count, i) => {
-      const lane = lanes[i];
-      lane.waiting = (count.waiting ?? 0) + (count.prioritized ?? 0);
-      lane.delayed = count.delayed ?? 0;
-      waiting += lane.waiting;
-      delayed += lane.delayed;
+      const typeQueue = queues[i];
+      typeQueue.waiting = (count.waiting ?? 0) + (count.prioritized ?? 0);
+      typeQueue.delayed = count.delayed ?? 0;
+      waiting += typeQueue.waiting;
+      delayed += typeQueue.delayed;
       active += count.active ?? 0;
     });
     this.#waiting = waiting;
@@ -548,36 +470,28 @@ export class BullmqJobsDriver implements JobsDriver {
     void ready.then(() => {
       this.#pollTimer = undefined;
       this.#checkWaiters();
-      if (this.#state !== 'closed' && (this.#idleWaiters !== null || this.#sizeWaiters !== null)) {
+      if (this.#state !== 'closed' && (this.#idleWaiters.pending || this.#sizeWaiters.pending)) {
         this.#pollTimer = this.#clock.setTimeout(this.#onPoll, POLL_MS, true);
       }
     });
   };
 
   #checkWaiters(): void {
-    const closed = this.#state === 'closed';
-    if (this.#idleWaiters !== null) {
+    if (this.#state === 'closed') {
+      this.#idleWaiters.settle();
+      this.#sizeWaiters.settleAll();
+      return;
+    }
+    if (this.#idleWaiters.pending) {
       const idle =
-        this.#active === 0 &&
+        this.#permits === 0 &&
         this.#permitWaiters.length === 0 &&
         this.#waiting + this.#delayed + this.#redisActive + this.#added - this.#addedAtRead + this.#inFlight === 0 &&
         this.#producer.status === 'ready';
-      if (idle || closed) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = null;
-        for (const resolve of waiters) resolve();
-      }
+      if (idle) this.#idleWaiters.settle();
     }
-    if (this.#sizeWaiters !== null) {
-      // Adds that answered after the read began count too: a read never hides this process's own jobs.
-      const size = this.#estimatedSize() - this.#inFlight;
-      let kept: SizeWaiter[] | null = null;
-      for (const waiter of this.#sizeWaiters) {
-        if (closed || size < waiter.limit) waiter.resolve();
-        else (kept ??= []).push(waiter);
-      }
-      this.#sizeWaiters = kept;
-    }
+    // Adds that answered after the read began count too: a read never hides this process's own jobs.
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#estimatedSize() - this.#inFlight);
   }
 
   // ---- connections --------------------------------------------------------
@@ -628,32 +542,34 @@ export class BullmqJobsDriver implements JobsDriver {
     this.#state = 'draining';
     // Jobs fetched but waiting for a permit go straight back.
     for (const resume of this.#permitWaiters.splice(0)) {
-      this.#active++;
+      this.#permits++;
       resume();
     }
-    const workers = [...this.#lanes.values()].flatMap((lane) => (lane.worker === null ? [] : [lane.worker]));
+    const workers = [...this.#queues.values()].flatMap(({ worker }) => (worker === null ? [] : [worker]));
     const drained = Promise.allSettled(workers.map((worker) => worker.close()));
     const inTime = wasStarted ? await this.#within(drained, this.#shutdownTimeout) : true;
     if (!inTime) {
-      this.#signals.abortAll(new DOMException(shuttingDownReason(), 'AbortError'));
-      const attempts = [...this.#running];
-      for (const attempt of attempts) {
-        attempt.returning = attempt.bullJob.moveToWait(attempt.token);
-        if (attempt.timedOut) this.#stuck--;
-        attempt.finish(RETURNED);
-      }
-      this.#monitor.abandonedJobs(attempts.map((attempt) => attempt.job));
-      if (attempts.length > 0) this.#logger.warn(returnedToQueue(attempts.map((attempt) => attempt.job.id)));
+      const jobs: Job[] = [];
+      this.#runner.abandonRunning(new DOMException(shuttingDownReason(), 'AbortError'), (attempt, job) => {
+        jobs.push(job);
+        attempt.queue.active--;
+        this.#releasePermit();
+        // The job goes back to Redis with no attempt spent; then BullMQ must not fail it.
+        const returned = attempt.bullJob.moveToWait(attempt.token).catch(() => undefined);
+        void returned.then(() => attempt.fail(new WaitingError()));
+      });
+      this.#monitor.abandoned(jobs);
+      if (jobs.length > 0) this.#logger.warn(returnedToQueue(jobs.map((job) => job.id)));
       await this.#within(drained, CLOSE_GRACE_MS);
     }
     this.#state = 'closed';
     if (this.#refreshTimer !== undefined) this.#clock.clearTimeout(this.#refreshTimer);
     if (this.#pollTimer !== undefined) this.#clock.clearTimeout(this.#pollTimer);
     this.#refreshTimer = this.#pollTimer = undefined;
-    this.#signals.close();
+    this.#runner.close();
     this.#checkWaiters();
     // Producers after workers: a handler may submit until its attempt ends.
-    await this.#within(Promise.allSettled([...this.#lanes.values()].map((lane) => lane.queue.close())), CLOSE_GRACE_MS);
+    await this.#within(Promise.allSettled([...this.#queues.values()].map(({ queue }) => queue.close())), CLOSE_GRACE_MS);
     await Promise.all([this.#disconnect(this.#workerClient), this.#disconnect(this.#producer)]);
     for (const worker of workers) worker.removeAllListeners('error').on('error', () => undefined);
   }

@@ -1,5 +1,5 @@
 /** Messages of the BullMQ driver: what was wrong, the value, what to do. */
-import { describe } from '../jobs.messages.js';
+import { describe } from '../engine/engine.messages.js';
 
 export const WHERE = 'bullmqDriver';
 

@@ -1,4 +1,4 @@
-import { type DriverContext, JOBS_DRIVER, type JobsDriverFactory } from '../driver/jobs-driver.js';
+import { type DriverContext, DRIVER_FACTORY_BRAND, type JobsDriverFactory } from '../engine/jobs-driver.js';
 import { type BullmqDriverOptions, resolveBullmqOptions } from './bullmq-driver.options.js';
 import { BullmqJobsDriver } from './bullmq-jobs.driver.js';
 
@@ -11,7 +11,7 @@ export type { BullmqDriverOptions } from './bullmq-driver.options.js';
 export function bullmqDriver(options: BullmqDriverOptions): JobsDriverFactory {
   const resolved = resolveBullmqOptions(options);
   return Object.freeze({
-    [JOBS_DRIVER]: true as const,
+    [DRIVER_FACTORY_BRAND]: true as const,
     name: 'bullmq',
     create: (context: DriverContext) => new BullmqJobsDriver(context, resolved),
   });

@@ -3,7 +3,7 @@
  * (`t`: a per-submit timeout, `k`: the nonce that tells a keyed submit whether
  * it created the job or found one), and our priority maps into BullMQ's.
  */
-import { PRIORITY_MAX } from '../jobs-options.js';
+import { PRIORITY_MAX } from '../engine/limits.js';
 
 /** BullMQ runs lower numbers first and puts 0 (no priority) before every prioritised job, so every job gets 1..2 000 001. */
 const PRIORITY_BASE = PRIORITY_MAX + 1;

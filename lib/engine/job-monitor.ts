@@ -1,31 +1,35 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Job, JobEvent, JobEventKind } from '../interfaces/job.interface.js';
+import { ABANDONED_IDS_LOGGED, abandonedJobs } from './engine.messages.js';
 import type { JobsLogger } from './jobs-logger.js';
-import { abandonedJobs } from '../jobs.messages.js';
 
-/** How many ids one "abandoned" log line names. */
-const IDS_PER_LINE = 100;
+/** The counters behind `metrics()`, each named as in it. */
+export interface JobCounters {
+  /** Jobs completed. */
+  processed: number;
+  failed: number;
+  retried: number;
+  abandoned: number;
+  rejected: number;
+  /** Total run time of the attempts that completed jobs, for `avgDurationMs`. */
+  completedDurationMs: number;
+}
 
 /**
  * Where every driver reports what happens to jobs: the counters behind
- * `metrics()`, the `events$` stream and the logs. Shared by all drivers so
- * that switching engines changes none of them.
+ * `metrics()`, the `events$` stream and the logs. Each method is named after
+ * the event (or counter) it feeds. Drivers call it once the job's state has
+ * changed, so a subscriber that reads counts sees the job where it now is.
  *
  * Hot path: counters are plain fields; an event object is built only while
  * someone subscribes, and a debug line only while debug logging is on. The
  * subscribers are kept here rather than in an rxjs Subject, whose `next`
- * allocates a closure and an iterator per event (a fifth of a job's cost with
- * three events per job); the behaviour is a Subject's: late subscribers after
- * `complete()` complete at once, and each event goes to the subscribers there
- * were when it was emitted.
+ * allocates a closure and an iterator per event; the behaviour is a Subject's:
+ * late subscribers after `complete()` complete at once, and each event goes to
+ * the subscribers there were when it was emitted.
  */
 export class JobMonitor {
-  processed = 0;
-  failed = 0;
-  retried = 0;
-  abandoned = 0;
-  rejected = 0;
-  #completedDurationMs = 0;
+  readonly counters: JobCounters = { processed: 0, failed: 0, retried: 0, abandoned: 0, rejected: 0, completedDurationMs: 0 };
   #debug = false;
   /** Replaced, never mutated, so an emit in progress keeps its list. */
   #subscribers: Array<Subscriber<JobEvent>> = [];
@@ -54,53 +58,58 @@ export class JobMonitor {
   }
 
   get avgDurationMs(): number {
-    return this.processed === 0 ? 0 : this.#completedDurationMs / this.processed;
+    const { processed, completedDurationMs } = this.counters;
+    return processed === 0 ? 0 : completedDurationMs / processed;
   }
 
   submitted(job: Job): void {
-    if (this.#subscribers.length !== 0) this.#emit('submitted', job, undefined, undefined);
+    if (this.#subscribers.length !== 0) this.#emit('submitted', job, undefined, undefined, undefined);
     if (this.#debug) this.#logger.debug(`Job ${job.id} (${job.type}) submitted`);
   }
 
-  started(job: Job): void {
-    if (this.#subscribers.length !== 0) this.#emit('started', job, undefined, undefined);
+  /** @param waitMs ms from the job's acceptance to this start, on the driver's clock. */
+  started(job: Job, waitMs: number): void {
+    if (this.#subscribers.length !== 0) this.#emit('started', job, undefined, undefined, waitMs);
     if (this.#debug) this.#logger.debug(`Job ${job.id} (${job.type}) started, attempt ${job.attempts + 1}`);
   }
 
   completed(job: Job, durationMs: number): void {
-    this.processed++;
-    this.#completedDurationMs += durationMs;
-    if (this.#subscribers.length !== 0) this.#emit('completed', job, undefined, durationMs);
+    const counters = this.counters;
+    counters.processed++;
+    counters.completedDurationMs += durationMs;
+    if (this.#subscribers.length !== 0) this.#emit('completed', job, undefined, durationMs, undefined);
     if (this.#debug) this.#logger.debug(`Job ${job.id} (${job.type}) completed in ${ms(durationMs)}`);
   }
 
   retrying(job: Job, error: string, durationMs: number, retryInMs: number): void {
-    this.retried++;
-    if (this.#subscribers.length !== 0) this.#emit('retrying', job, error, durationMs);
+    this.counters.retried++;
+    if (this.#subscribers.length !== 0) this.#emit('retrying', job, error, durationMs, undefined);
     this.#logger.warn(
       `Job ${job.id} (${job.type}) attempt ${job.attempts + 1} of ${job.maxRetries + 1} failed: ${error}. ` +
         `Retrying in ${ms(retryInMs)}.`,
     );
   }
 
-  failedForGood(job: Job, error: string, durationMs: number): void {
-    this.failed++;
-    if (this.#subscribers.length !== 0) this.#emit('failed', job, error, durationMs);
+  /** The job failed for good. */
+  failed(job: Job, error: string, durationMs: number): void {
+    this.counters.failed++;
+    if (this.#subscribers.length !== 0) this.#emit('failed', job, error, durationMs, undefined);
     this.#logger.error(`Job ${job.id} (${job.type}) failed after ${job.attempts + 1} attempt(s): ${error}`);
   }
 
-  /** Reports jobs given up at shutdown: an event each, and their ids in the log. */
-  abandonedJobs(jobs: readonly Job[]): void {
+  /** Jobs given up at shutdown: an event each, and one log line with their count and a bounded sample of ids. */
+  abandoned(jobs: readonly Job[]): void {
     if (jobs.length === 0) return;
-    this.abandoned += jobs.length;
-    if (this.#subscribers.length !== 0) for (const job of jobs) this.#emit('abandoned', job, undefined, undefined);
-    for (let i = 0; i < jobs.length; i += IDS_PER_LINE) {
-      this.#logger.error(abandonedJobs(jobs.slice(i, i + IDS_PER_LINE).map((job) => job.id)));
-    }
+    this.counters.abandoned += jobs.length;
+    if (this.#subscribers.length !== 0) for (const job of jobs) this.#emit('abandoned', job, undefined, undefined, undefined);
+    const sample: string[] = [];
+    for (let i = 0; i < jobs.length && i < ABANDONED_IDS_LOGGED; i++) sample.push(jobs[i].id);
+    this.#logger.error(abandonedJobs(jobs.length, sample));
   }
 
-  refused(): void {
-    this.rejected++;
+  /** A submit was refused. */
+  rejected(): void {
+    this.counters.rejected++;
   }
 
   /** Ends `events$` (the application is closing). */
@@ -112,9 +121,9 @@ export class JobMonitor {
     for (const subscriber of subscribers) subscriber.complete();
   }
 
-  #emit(kind: JobEventKind, job: Job, error: string | undefined, durationMs: number | undefined): void {
+  #emit(kind: JobEventKind, job: Job, error: string | undefined, durationMs: number | undefined, waitMs: number | undefined): void {
     // One object shape for every event: cheap to build, monomorphic to read.
-    const event: JobEvent = { kind, job, error, durationMs };
+    const event: JobEvent = { kind, job, error, durationMs, waitMs };
     const subscribers = this.#subscribers;
     for (let i = 0; i < subscribers.length; i++) subscribers[i].next(event);
   }

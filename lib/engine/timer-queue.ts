@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { MAX_TIMER_MS } from './limits.js';
 import { type HeapEntry, MinHeap } from './min-heap.js';
 
 /**
@@ -54,7 +55,8 @@ export class TimerQueue<T extends HeapEntry> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#armedFor = due;
     // Round up: a timer never fires before the entry is due (and #fire re-checks).
-    const ms = Math.max(0, Math.ceil(due - this.#clock.now()));
+    // Node fires a longer timer after 1 ms: past the bound, wake at the bound and re-arm.
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(due - this.#clock.now())));
     this.#timer = this.#clock.setTimeout(this.#fire, ms, !this.#keepAlive);
   }
 

@@ -1,18 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { DriverHealth, JobsDriver } from '../driver/jobs-driver.js';
-import type { JobsMetrics } from '../interfaces/job.interface.js';
-import { JobQueue } from '../job.queue.js';
-import { JOBS_DRIVER } from '../jobs.constants.js';
+import { JobQueue, type JobsMetrics, type JobsStatus } from '../index.js';
 
 /** What the indicator reports under its key: never ids nor payloads. */
 export type JobsHealthDetails = JobsMetrics & {
-  /** Attempts past their timeout whose handler has not settled. */
-  stuck: number;
-  /** The driver's lifecycle state: `running` when healthy. */
-  state: DriverHealth['state'];
+  /** The queue's lifecycle state: `running` when healthy. */
+  state: JobsStatus['state'];
   /** With a distributed driver: whether its broker answers, and what it reports. */
-  broker?: NonNullable<DriverHealth['broker']>;
+  broker?: NonNullable<JobsStatus['broker']>;
   /** Why the indicator is down. */
   reason?: string;
 };
@@ -27,7 +22,6 @@ export class JobsHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly queue: JobQueue,
-    @Inject(JOBS_DRIVER) private readonly driver: JobsDriver,
   ) {}
 
   /**
@@ -36,8 +30,8 @@ export class JobsHealthIndicator {
    * every worker is stuck past its timeout, or when the broker is unreachable.
    */
   isHealthy<const Key extends string = 'jobs'>(key: Key = 'jobs' as Key): HealthIndicatorResult<Key> {
-    const { state, broker } = this.driver.health();
-    const details: JobsHealthDetails = { ...this.queue.metrics(), stuck: this.driver.counts().stuck, state };
+    const { state, broker } = this.queue.status();
+    const details: JobsHealthDetails = { ...this.queue.metrics(), state };
     if (broker !== undefined) details.broker = { ...broker };
     const reason = downReason(details);
     const session = this.health.check(key);

@@ -76,6 +76,8 @@ export interface JobEvent<P = any> {
   readonly error?: string;
   /** How long the attempt ran, in ms (`completed`, `retrying`, `failed`). */
   readonly durationMs?: number;
+  /** On `started`: ms since the job was accepted, on the driver's clock. */
+  readonly waitMs?: number;
 }
 
 /** This process's view of the queue, as `JobQueue.metrics()` returns it. */
@@ -98,8 +100,28 @@ export interface JobsMetrics {
   delayed: number;
   /** Attempts running, including ones past their timeout that have not settled. */
   active: number;
+  /** Attempts past their timeout whose handler has not settled (also counted in `active`). */
+  stuck: number;
   /** The configured number of workers. */
   workers: number;
   /** The configured bound on waiting + delayed jobs. */
   queueSize: number;
+}
+
+/** One job type's depths in this process's view, as `JobQueue.metricsByType()` returns them. */
+export interface TypeMetrics {
+  waiting: number;
+  delayed: number;
+  /** Attempts of this type running in this process. */
+  active: number;
+}
+
+/** Where the queue is in its life: `running` between bootstrap and shutdown. */
+export type JobsState = 'created' | 'running' | 'draining' | 'closed';
+
+/** The queue's state, and with a distributed driver its broker's, as `JobQueue.status()` returns it. */
+export interface JobsStatus {
+  state: JobsState;
+  /** Set by distributed drivers: whether the broker answers, and what else it reports (never payloads). */
+  broker?: { status: 'up' | 'down'; [detail: string]: string | number | boolean };
 }

@@ -1,4 +1,4 @@
-import type { JobsDriverFactory } from '../driver/jobs-driver.js';
+import type { JobsDriverFactory } from '../engine/jobs-driver.js';
 
 /** Retry n waits `min(delay * factor^(n-1), maxDelay)`, less a random share of up to `jitter` of it. */
 export interface BackoffOptions {

@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { JobsDriver, TypeCounts } from '../driver/jobs-driver.js';
-import type { JobEvent } from '../interfaces/job.interface.js';
-import type { JobQueue } from '../job.queue.js';
+import type { JobEvent, JobQueue, TypeMetrics } from '../index.js';
 
 const WAIT_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -13,7 +11,6 @@ const RUN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
  */
 export class JobsPrometheusMetrics {
   #queue: JobQueue | undefined;
-  #driver: JobsDriver | undefined;
   #rejectedSeen = 0;
   readonly #completed: Counter<'type'>;
   readonly #failed: Counter<'type'>;
@@ -43,7 +40,7 @@ export class JobsPrometheusMetrics {
       },
     });
     // One series per handled type, read at scrape time.
-    const gauge = (name: string, help: string, read: (counts: TypeCounts) => number) =>
+    const gauge = (name: string, help: string, read: (counts: TypeMetrics) => number) =>
       new Gauge({
         name,
         help,
@@ -51,7 +48,8 @@ export class JobsPrometheusMetrics {
         registers,
         collect() {
           this.reset();
-          for (const counts of metrics.#driver?.countsByType() ?? []) this.set({ type: counts.type }, read(counts));
+          const byType = metrics.#queue?.metricsByType() ?? {};
+          for (const type of Object.keys(byType)) this.set({ type }, read(byType[type]));
         },
       });
     gauge('nestjs_jobs_waiting', 'Jobs ready to run, waiting for a worker.', (counts) => counts.waiting);
@@ -74,9 +72,8 @@ export class JobsPrometheusMetrics {
   }
 
   /** Makes the gauges and the rejected counter read this queue (the app now running). */
-  bind(queue: JobQueue, driver: JobsDriver): void {
+  bind(queue: JobQueue): void {
     this.#queue = queue;
-    this.#driver = driver;
     // A new app's counters start at zero.
     this.#rejectedSeen = queue.metrics().rejected;
   }
@@ -87,14 +84,14 @@ export class JobsPrometheusMetrics {
   }
 
   unbind(queue: JobQueue): void {
-    if (this.#queue === queue) this.#queue = this.#driver = undefined;
+    if (this.#queue === queue) this.#queue = undefined;
   }
 
-  record(event: JobEvent, now: number): void {
+  record(event: JobEvent): void {
     const labels = { type: event.job.type };
     switch (event.kind) {
       case 'started':
-        if (event.job.attempts === 0) this.#waitSeconds.observe(labels, (now - event.job.createdAt.getTime()) / 1000);
+        if (event.job.attempts === 0 && event.waitMs !== undefined) this.#waitSeconds.observe(labels, event.waitMs / 1000);
         return;
       case 'completed':
         this.#completed.inc(labels);

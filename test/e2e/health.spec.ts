@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { type Job, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from 'nestjs-jobs';
 import { JobsHealthIndicator } from 'nestjs-jobs/health';
-import type { DriverHealth, JobsDriver, QueueCounts } from '../../lib/driver/jobs-driver.js';
+import type { DriverHealth, JobsDriver, QueueCounts } from '../../lib/engine/jobs-driver.js';
 import { JOBS_CLOCK, JOBS_DRIVER } from '../../lib/jobs.constants.js';
 import { type Deferred, deferred, flush } from '../support/deferred.js';
 import { FakeClock } from '../support/fake-clock.js';

@@ -34,19 +34,26 @@ async function compile(imports: unknown[], providers: unknown[] = []) {
 
 const badOptions: Array<[string, unknown, string]> = [
   ['no options object', undefined, 'JobsModule: options must be an object, got undefined.'],
-  ['workers missing', { queueSize: 10 }, 'JobsModule: option "workers" is required; set it to an integer >= 1.'],
+  ['workers missing', { queueSize: 10 }, 'JobsModule: option "workers" is required; set it to an integer from 1 to 100000.'],
   ['queueSize missing', { workers: 1 }, 'JobsModule: option "queueSize" is required; set it to an integer >= 1.'],
-  ['workers 0', { workers: 0, queueSize: 1 }, 'JobsModule: option "workers" must be an integer >= 1, got 0.'],
-  ['workers fractional', { workers: 2.5, queueSize: 1 }, 'option "workers" must be an integer >= 1, got 2.5.'],
-  ['workers NaN', { workers: Number.NaN, queueSize: 1 }, 'option "workers" must be an integer >= 1, got NaN.'],
-  ['workers as a string', { workers: '4', queueSize: 1 }, 'option "workers" must be an integer >= 1, got "4".'],
+  ['workers 0', { workers: 0, queueSize: 1 }, 'JobsModule: option "workers" must be an integer from 1 to 100000, got 0.'],
+  ['workers fractional', { workers: 2.5, queueSize: 1 }, 'option "workers" must be an integer from 1 to 100000, got 2.5.'],
+  ['workers NaN', { workers: Number.NaN, queueSize: 1 }, 'option "workers" must be an integer from 1 to 100000, got NaN.'],
+  ['workers as a string', { workers: '4', queueSize: 1 }, 'option "workers" must be an integer from 1 to 100000, got "4".'],
   ['queueSize Infinity', { workers: 1, queueSize: Infinity }, 'option "queueSize" must be an integer >= 1, got Infinity.'],
   ['maxRetries negative', { workers: 1, queueSize: 1, maxRetries: -1 }, 'option "maxRetries" must be an integer >= 0, got -1.'],
-  ['timeout 0', { workers: 1, queueSize: 1, timeout: 0 }, 'option "timeout" must be an integer >= 1, got 0.'],
-  ['shutdownTimeout null', { workers: 1, queueSize: 1, shutdownTimeout: null }, 'option "shutdownTimeout" must be an integer >= 1, got null.'],
+  ['timeout 0', { workers: 1, queueSize: 1, timeout: 0 }, 'option "timeout" must be an integer from 1 to 2147483647, got 0.'],
+  ['shutdownTimeout null', { workers: 1, queueSize: 1, shutdownTimeout: null }, 'option "shutdownTimeout" must be an integer from 1 to 2147483647, got null.'],
   ['backoff.factor below 1', { workers: 1, queueSize: 1, backoff: { factor: 0.5 } }, 'option "backoff.factor" must be a finite number >= 1, got 0.5.'],
   ['backoff.jitter above 1', { workers: 1, queueSize: 1, backoff: { jitter: 2 } }, 'option "backoff.jitter" must be a number from 0 to 1, got 2.'],
-  ['backoff.delay negative', { workers: 1, queueSize: 1, backoff: { delay: -5 } }, 'option "backoff.delay" must be an integer >= 0, got -5.'],
+  ['backoff.delay negative', { workers: 1, queueSize: 1, backoff: { delay: -5 } }, 'option "backoff.delay" must be an integer from 0 to 2147483647, got -5.'],
+  // Node fires a timer of 2^31 ms or more after 1 ms: every ms option stops at 2^31 − 1.
+  ['timeout 2^31', { workers: 1, queueSize: 1, timeout: 2 ** 31 }, 'option "timeout" must be an integer from 1 to 2147483647, got 2147483648.'],
+  ['shutdownTimeout 2^31', { workers: 1, queueSize: 1, shutdownTimeout: 2 ** 31 }, 'option "shutdownTimeout" must be an integer from 1 to 2147483647, got 2147483648.'],
+  ['backoff.maxDelay 1e10', { workers: 1, queueSize: 1, backoff: { maxDelay: 1e10 } }, 'option "backoff.maxDelay" must be an integer from 0 to 2147483647, got 10000000000.'],
+  // Slots are cheap but not free: a bound that names the option beats running out of memory.
+  ['workers 1e7', { workers: 1e7, queueSize: 1 }, 'option "workers" must be an integer from 1 to 100000, got 10000000.'],
+  ['workers 1e10', { workers: 1e10, queueSize: 1 }, 'option "workers" must be an integer from 1 to 100000, got 10000000000.'],
   ['backoff unknown key', { workers: 1, queueSize: 1, backoff: { base: 5 } }, 'unknown option "base". Known options: delay, factor, maxDelay, jitter.'],
   ['an unknown option', { workers: 1, queueSize: 1, worker: 3 }, 'JobsModule: unknown option "worker". Known options: workers, queueSize,'],
   ['driver as a string', { workers: 1, queueSize: 1, driver: 'bullmq' }, 'option "driver" must be a driver made by its subpath\'s factory'],
@@ -126,7 +133,7 @@ describe('JobsModule.forRootAsync', () => {
 
   it('checks options from a factory just as strictly', async () => {
     const start = compile([JobsModule.forRootAsync({ useFactory: () => ({ workers: 0, queueSize: 1 }) })]);
-    await expect(start).rejects.toThrow('JobsModule: option "workers" must be an integer >= 1, got 0.');
+    await expect(start).rejects.toThrow('JobsModule: option "workers" must be an integer from 1 to 100000, got 0.');
   });
 });
 

@@ -26,8 +26,9 @@ describe('in a real process', () => {
     // The stubborn jobs outlived shutdownTimeout and the far-delayed one never came due.
     const abandoned = [...ends].filter(([, [kind]]) => kind === 'abandoned').map(([id]) => id);
     expect(abandoned.length).toBeGreaterThanOrEqual(2);
-    // ...and each abandoned job was logged by id.
-    for (const id of abandoned) expect(app.stderr()).toContain(id);
+    // ...and logged: their count, and a bounded sample of their ids (each id has its event above).
+    expect(app.stderr()).toContain(`Abandoned ${abandoned.length} job(s) at shutdown`);
+    expect(abandoned.filter((id) => app.stderr().includes(id)).length).toBe(Math.min(abandoned.length, 20));
     // Shutdown returned at its deadline (500 ms), not when the stubborn handlers would have.
     expect(elapsed).toBeLessThan(30_000);
   });

@@ -5,7 +5,7 @@ import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
 import { type Job, type JobEvent, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
 import { deferred, type Deferred } from './deferred.js';
-import type { DriverHealth } from '../../lib/driver/jobs-driver.js';
+import type { DriverHealth } from '../../lib/engine/jobs-driver.js';
 import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
 

@@ -1,7 +1,8 @@
-import type { HandlerLookup, RegisteredHandler } from '../../lib/driver/jobs-driver.js';
+import { JobKernel } from '../../lib/engine/job-kernel.js';
 import { JobMonitor } from '../../lib/engine/job-monitor.js';
+import type { HandlerLookup, RegisteredHandler } from '../../lib/engine/jobs-driver.js';
 import type { JobsLogger } from '../../lib/engine/jobs-logger.js';
-import { MemoryJobsEngine } from '../../lib/engine/memory-engine.js';
+import { MemoryJobsDriver } from '../../lib/memory/memory-jobs.driver.js';
 import type { Job, JobEvent, JobHandlerFn, JobHandlerOptions, JobsModuleOptions, SubmitOptions } from '../../lib/index.js';
 import { resolveHandlerOptions, resolveJobsOptions } from '../../lib/jobs-options.js';
 import { FakeClock } from './fake-clock.js';
@@ -37,8 +38,8 @@ export interface HandlerSpec {
 }
 
 /**
- * The in-memory engine on a fake clock, with handlers given as plain
- * functions: what the Nest glue would register, without an application.
+ * The kernel on the in-memory driver and a fake clock, with handlers given as
+ * plain functions: what the Nest glue would register, without an application.
  */
 export function createEngine(
   options: Partial<JobsModuleOptions> & { handlers: Record<string, JobHandlerFn | HandlerSpec> },
@@ -63,19 +64,21 @@ export function createEngine(
   const monitor = new JobMonitor(logger);
   const events: JobEvent[] = [];
   monitor.events$.subscribe((event) => events.push(event));
-  const engine = new MemoryJobsEngine({ options: resolved, handlers, monitor, logger, clock }, { random: () => 0.5, ...tuning });
+  const random = tuning.random ?? (() => 0.5);
+  const engine = new MemoryJobsDriver({ options: resolved, handlers, monitor, logger, clock, random }, tuning);
+  const kernel = new JobKernel(resolved, handlers, monitor, engine);
 
   return {
     engine,
+    kernel,
     clock,
     logger,
     monitor,
     events,
-    /** Submits through the engine as JobQueue would, after the type lookup. */
+    /** Submits through the kernel, as JobQueue does. */
     submit(type: string, payload: unknown = {}, submitOptions?: SubmitOptions): Promise<Job> {
-      const handler = byType.get(type);
-      if (handler === undefined) throw new Error(`test set-up: no handler ${type}`);
-      return engine.submit(handler, payload, submitOptions);
+      if (!byType.has(type)) throw new Error(`test set-up: no handler ${type}`);
+      return kernel.submit(type, payload, submitOptions);
     },
     /** The kinds of events a job went through, in order. */
     kindsOf(id: string): string[] {

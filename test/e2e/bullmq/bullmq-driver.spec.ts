@@ -9,7 +9,7 @@ import {
   UnrecoverableJobError,
 } from '../../../lib/index.js';
 import { bullmqDriver } from '../../../lib/bullmq/index.js';
-import type { JobsDriver } from '../../../lib/driver/jobs-driver.js';
+import type { JobsDriver } from '../../../lib/engine/jobs-driver.js';
 import { JOBS_DRIVER } from '../../../lib/jobs.constants.js';
 import { type BullmqApp, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
 import { describeWithRedis } from '../../support/drivers.js';
@@ -194,7 +194,8 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(() => bullmqDriver({} as never)).toThrow(/option "connection" is required/);
     expect(() => bullmqDriver({ connection: { port: 0 } })).toThrow(/"connection.port" must be an integer from 1 to 65535, got 0/);
     expect(() => bullmqDriver({ connection: {}, role: 'boss' as never })).toThrow(/"role" must be "both", "producer" or "worker", got "boss"/);
-    expect(() => bullmqDriver({ connection: {}, lockDuration: NaN })).toThrow(/"lockDuration" must be an integer >= 1, got NaN/);
+    expect(() => bullmqDriver({ connection: {}, lockDuration: NaN })).toThrow(/"lockDuration" must be an integer from 1 to 2147483647, got NaN/);
+    expect(() => bullmqDriver({ connection: {}, stalledInterval: 2 ** 31 })).toThrow(/"stalledInterval" must be an integer from 1 to 2147483647, got 2147483648/);
     expect(() => bullmqDriver({ connection: {}, prefix: '' })).toThrow(/"prefix"/);
     expect(() => bullmqDriver({ connection: {}, maxPayloadBytes: 1.5 })).toThrow(/"maxPayloadBytes"/);
     expect(() => bullmqDriver({ connection: 'redis://x' as never })).toThrow(/"connection" must be an object/);

@@ -35,14 +35,16 @@ describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Red
     const prefix = newPrefix();
     const app = await start({}, { prefix });
     await app.jobs.submit('stubborn', null, { id: 's1' });
-    const retrying = await nextEvent(app, 'retrying', 's1');
-    expect(retrying).toMatchObject({ job: { attempts: 0 }, error: 'Attempt timed out after 50 ms' });
-    expect(app.work.signals[0].aborted).toBe(true);
-    // The timed-out handler still holds its worker and the job: no second attempt may start.
-    expect(app.jobs.metrics().active).toBe(1);
+    await nextEvent(app, 'started', 's1');
+    const signal = app.work.signals[0];
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    // Past its deadline the handler still holds its worker and the job: nothing is reported yet, and no second attempt may start.
+    expect(app.jobs.metrics()).toMatchObject({ active: 1, stuck: 1, failed: 0, retried: 0 });
     expect(await (await inspect(prefix, 'stubborn').getJob('s1'))!.getState()).toBe('active');
     app.work.gate('s1:0').resolve();
-    await nextEvent(app, 'failed', 's1');
+    const retrying = await nextEvent(app, 'retrying', 's1');
+    expect(retrying).toMatchObject({ job: { attempts: 0 }, error: 'Attempt timed out after 50 ms' });
+    // The second attempt times out too; released, it settles and the job fails for good.
     app.work.gate('s1:1').resolve();
     await app.jobs.onIdle();
     expect(app.events.filter((e) => e.job.id === 's1').map((e) => `${e.kind}:${e.job.attempts}`)).toEqual([

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { BullmqDriverOptions } from '../../../lib/bullmq/index.js';
-import { ChildNode } from '../../support/child-node.js';
-import { describeWithRedis } from '../../support/drivers.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../../support/redis.js';
+import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
+import { ChildNode } from '../support/child-node.js';
+import { describeWithRedis } from '../support/drivers.js';
+import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../support/redis.js';
 
 describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
   let redis: RedisEndpoint;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job } from '../../lib/index.js';
-import { QueueFullError } from '../../lib/index.js';
-import { type Deferred, deferred, flush } from '../support/deferred.js';
-import { createEngine } from '../support/engine-harness.js';
+import type { Job } from '../../../lib/index.js';
+import { QueueFullError } from '../../../lib/index.js';
+import { type Deferred, deferred, flush } from '../../support/deferred.js';
+import { createEngine } from '../../support/engine-harness.js';
 
 describe('engine: bound, workers and per-type concurrency', () => {
   it('refuses a submit at the queueSize bound, counting waiting and delayed jobs, and leaves no trace', async () => {
@@ -13,7 +13,7 @@ describe('engine: bound, workers and per-type concurrency', () => {
     await expect(submit('t')).rejects.toThrow('The queue is full: 2 jobs are waiting or delayed (queueSize 2)');
     expect(engine.counts()).toMatchObject({ waiting: 1, delayed: 1 });
     expect(events.filter((event) => event.kind === 'submitted')).toHaveLength(2);
-    expect(monitor.rejected).toBe(2);
+    expect(monitor.counters.rejected).toBe(2);
   });
 
   it('never refuses the retry of a running job: the count may pass the bound by at most `workers`', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { Job } from '../../lib/index.js';
-import { type Deferred, deferred, flush } from '../support/deferred.js';
-import { createEngine } from '../support/engine-harness.js';
+import type { Job } from '../../../lib/index.js';
+import { type Deferred, deferred, flush } from '../../support/deferred.js';
+import { createEngine } from '../../support/engine-harness.js';
 
 describe('engine: priority and order', () => {
   it('runs higher priorities first and equal priorities in submission order', async () => {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Job, JobHandler, UnrecoverableJobError } from '../../../lib/index.js';
-import { driverFixtures } from '../../support/drivers.js';
-import { startApp } from '../../support/app.js';
+import { type Job, JobHandler, UnrecoverableJobError } from '../../lib/index.js';
+import { driverFixtures } from '../support/drivers.js';
+import { startApp } from '../support/app.js';
 
 /** Fails its first `failures` attempts, each in a different way, then succeeds. */
 @Injectable()

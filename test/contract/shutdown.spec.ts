@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Job, JobHandler, QueueClosedError } from '../../../lib/index.js';
-import { deferred, flush } from '../../support/deferred.js';
-import { driverFixtures } from '../../support/drivers.js';
-import { startApp } from '../../support/app.js';
+import { type Job, JobHandler, QueueClosedError } from '../../lib/index.js';
+import { deferred, flush } from '../support/deferred.js';
+import { driverFixtures } from '../support/drivers.js';
+import { startApp } from '../support/app.js';
 
 @Injectable()
 class WorkService {

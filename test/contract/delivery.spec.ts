@@ -1,9 +1,9 @@
 import { Injectable, Module } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Job, JobHandler, JobQueue } from '../../../lib/index.js';
-import { deferred } from '../../support/deferred.js';
-import { driverFixtures } from '../../support/drivers.js';
-import { startApp } from '../../support/app.js';
+import { type Job, JobHandler, JobQueue } from '../../lib/index.js';
+import { deferred } from '../support/deferred.js';
+import { driverFixtures } from '../support/drivers.js';
+import { startApp } from '../support/app.js';
 
 /** A user's mail service, in a feature module of its own. */
 @Injectable()
@@ -81,9 +81,12 @@ describe.each(driverFixtures)('$name driver: delivery', (fixture) => {
       waiting: 0,
       delayed: 0,
       active: 0,
+      stuck: 0,
       workers: 3,
       queueSize: 7,
     });
+    expect(t.jobs.metricsByType()).toEqual({ email: { waiting: 0, delayed: 0, active: 0 } });
+    expect(t.jobs.status()).toMatchObject({ state: 'running' });
     await t.close();
   });
 

@@ -8,10 +8,10 @@ import {
   QueueFullError,
   type SubmitOptions,
   UnknownJobTypeError,
-} from '../../../lib/index.js';
-import { deferred } from '../../support/deferred.js';
-import { driverFixtures } from '../../support/drivers.js';
-import { startApp } from '../../support/app.js';
+} from '../../lib/index.js';
+import { deferred } from '../support/deferred.js';
+import { driverFixtures } from '../support/drivers.js';
+import { startApp } from '../support/app.js';
 
 @Injectable()
 class HeldService {
@@ -29,10 +29,12 @@ const invalid: Array<[string, SubmitOptions, string]> = [
   ['an id of 129 characters', { id: 'x'.repeat(129) }, 'option "id"'],
   ['a fractional priority', { priority: 1.5 }, 'submit: option "priority" must be an integer from -1000000 to 1000000, got 1.5.'],
   ['a priority out of range', { priority: 1_000_001 }, 'got 1000001'],
-  ['a NaN timeout', { timeout: Number.NaN }, 'submit: option "timeout" must be an integer >= 1, got NaN.'],
-  ['a zero timeout', { timeout: 0 }, 'option "timeout" must be an integer >= 1, got 0'],
+  ['a NaN timeout', { timeout: Number.NaN }, 'submit: option "timeout" must be an integer from 1 to 2147483647, got NaN.'],
+  ['a zero timeout', { timeout: 0 }, 'option "timeout" must be an integer from 1 to 2147483647, got 0'],
+  ['a timeout of 2^31 ms', { timeout: 2 ** 31 }, 'option "timeout" must be an integer from 1 to 2147483647, got 2147483648'],
+  ['a delay of 1e10 ms', { delay: 1e10 }, 'submit: option "delay" must be an integer from 0 to 2147483647, got 10000000000.'],
   ['a negative maxRetries', { maxRetries: -1 }, 'submit: option "maxRetries" must be an integer >= 0, got -1.'],
-  ['a string delay', { delay: '10' as unknown as number }, 'submit: option "delay" must be an integer >= 0, got "10".'],
+  ['a string delay', { delay: '10' as unknown as number }, 'submit: option "delay" must be an integer from 0 to 2147483647, got "10".'],
   ['an unknown option', { prio: 1 } as SubmitOptions, 'submit: unknown option "prio". Known options: id, priority, maxRetries, timeout, delay.'],
 ];
 

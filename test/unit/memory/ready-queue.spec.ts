@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ReadyQueue } from '../../lib/engine/ready-queue.js';
+import { ReadyQueue } from '../../../lib/memory/ready-queue.js';
 
 interface Entry {
   priority: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { checkEnvelope, fromBullPriority, measurePayload, toBullPriority } from '../../lib/bullmq/job-codec.js';
-import { PRIORITY_MAX, PRIORITY_MIN } from '../../lib/jobs-options.js';
+import { checkEnvelope, fromBullPriority, measurePayload, toBullPriority } from '../../../lib/bullmq/job-codec.js';
+import { PRIORITY_MAX, PRIORITY_MIN } from '../../../lib/engine/limits.js';
 
 /** BullMQ's priorities: 1..2^21-1 are prioritised (lower first); 0 would mean "none" and run before them all. */
 const BULL_MAX = 2 ** 21 - 1;

@@ -1,31 +1,41 @@
-import type { Clock } from '../engine/clock.js';
-import type { JobMonitor } from '../engine/job-monitor.js';
-import type { JobsLogger } from '../engine/jobs-logger.js';
-import type { Job, JobHandlerFn, SubmitOptions } from '../interfaces/job.interface.js';
+import type { Job, JobHandlerFn, JobsState, JobsStatus } from '../interfaces/job.interface.js';
 import type { BackoffOptions } from '../interfaces/jobs-options.interface.js';
-import type { ResolvedJobsOptions } from '../jobs-options.js';
+import type { Clock } from './clock.js';
+import type { JobMonitor } from './job-monitor.js';
+import type { JobRequest } from './job-request.js';
+import type { JobsLogger } from './jobs-logger.js';
 
 /**
- * The seam between the Nest glue (decorator, `JobQueue`, lifecycle) and an
- * engine. The in-memory engine implements it; a distributed driver does too,
- * without any change above it. See docs/ARCHITECTURE.md.
+ * The seam between the kernel and a driver (the in-memory engine, BullMQ).
+ * It declares what drivers read and implement; the Nest glue builds on it
+ * and nothing here imports the glue. See docs/ARCHITECTURE.md.
  */
 
-/** Marks a driver factory, so that `driver: anythingElse` fails the start. */
-export const JOBS_DRIVER = Symbol.for('nestjs-jobs.driver');
+/** Brands a driver factory, so that `driver: anythingElse` fails the start. */
+export const DRIVER_FACTORY_BRAND = Symbol.for('nestjs-jobs.driver');
 
 /** What `JobsModule.forRoot({ driver })` takes: made by a subpath's factory, e.g. `bullmqDriver()`. */
 export interface JobsDriverFactory {
-  readonly [JOBS_DRIVER]: true;
+  readonly [DRIVER_FACTORY_BRAND]: true;
   /** Short name for logs and health, e.g. `bullmq`. */
   readonly name: string;
   /** Called once per application, when the module's providers are created. */
   create(context: DriverContext): JobsDriver;
 }
 
+/** The module options a driver reads, every default applied. */
+export interface DriverOptions {
+  readonly workers: number;
+  readonly queueSize: number;
+  readonly maxRetries: number;
+  readonly timeout: number;
+  readonly backoff: Readonly<BackoffOptions>;
+  readonly shutdownTimeout: number;
+}
+
 /** One `@JobHandler`, bound once at start-up, with its options resolved over the module's. */
 export interface RegisteredHandler {
-  /** Dense index (0..n-1), so engines can keep per-type state in an array. */
+  /** Dense index (0..n-1), so drivers can keep per-type state in an array. */
   readonly index: number;
   readonly type: string;
   /** `ClassName.method`, for messages. */
@@ -46,17 +56,20 @@ export interface HandlerLookup {
 }
 
 export interface DriverContext {
-  readonly options: ResolvedJobsOptions;
+  readonly options: DriverOptions;
   readonly handlers: HandlerLookup;
   /** Where a driver reports what happens to jobs: metrics counters, events, logs. */
   readonly monitor: JobMonitor;
   readonly logger: JobsLogger;
   readonly clock: Clock;
+  /** The one source of randomness (backoff jitter): tests inject their own. */
+  readonly random: () => number;
 }
 
 export interface QueueCounts {
   waiting: number;
   delayed: number;
+  /** Attempts running in this process, including stuck ones. */
   active: number;
   /** Attempts past their timeout whose handler has not settled. */
   stuck: number;
@@ -71,30 +84,26 @@ export interface TypeCounts {
   active: number;
 }
 
-export type DriverState = 'created' | 'running' | 'draining' | 'closed';
-
-export interface DriverHealth {
-  state: DriverState;
-  /** Set by distributed drivers: whether the broker answers, and anything worth showing. */
-  broker?: { status: 'up' | 'down'; [detail: string]: string | number | boolean };
-}
+export type DriverState = JobsState;
+export type DriverHealth = JobsStatus;
 
 export interface JobsDriver {
   /** Starts running handlers (at application bootstrap). Jobs submitted before wait. */
   start(): void | Promise<void>;
   /**
-   * Accepts a job. The caller has checked the options and that the type is
-   * known; `options` are the user's, to be applied over the handler's values.
-   * Rejects (never throws) with QueueFullError, QueueClosedError,
-   * InvalidJobError or QueueUnavailableError, and counts the refusal.
+   * Accepts a job the kernel has checked (known type, options read once).
+   * Rejects (never throws) with QueueFullError, InvalidJobError or
+   * QueueUnavailableError, counting the refusal on the monitor.
    */
-  submit(handler: RegisteredHandler, payload: unknown, options: SubmitOptions | undefined): Promise<Job>;
+  submit(request: JobRequest): Promise<Job>;
   /** Synchronous counts, this process's view. */
   counts(): QueueCounts;
   /** The same depths per handled job type (every type, zeros included), synchronously. */
   countsByType(): TypeCounts[];
   health(): DriverHealth;
+  /** Resolves when nothing waits, is delayed or runs (settles at close). */
   onIdle(): Promise<void>;
+  /** Resolves when waiting + delayed < `limit`, an integer >= 1 (settles at close). */
   onSizeLessThan(limit: number): Promise<void>;
   /**
    * Stops intake, drains within `shutdownTimeout`, then aborts and abandons

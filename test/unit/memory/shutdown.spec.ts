@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job } from '../../lib/index.js';
-import { QueueClosedError } from '../../lib/index.js';
-import { deferred, flush } from '../support/deferred.js';
-import { createEngine } from '../support/engine-harness.js';
+import type { Job } from '../../../lib/index.js';
+import { QueueClosedError } from '../../../lib/index.js';
+import { deferred, flush } from '../../support/deferred.js';
+import { createEngine } from '../../support/engine-harness.js';
 
 describe('engine: drain and abort', () => {
   it('stops intake, finishes running and waiting jobs, then resolves with no timer left', async () => {
     const gate = deferred();
     const done: number[] = [];
-    const { engine, clock, submit, monitor } = createEngine({
+    const { engine, kernel, clock, submit, monitor } = createEngine({
       workers: 1,
       handlers: {
         t: async (job: Job<number>) => {
@@ -20,14 +20,14 @@ describe('engine: drain and abort', () => {
     engine.start();
     for (let i = 0; i < 3; i++) await submit('t', i);
     await flush();
-    const closed = engine.close();
+    const closed = kernel.close();
     await expect(submit('t', 99)).rejects.toThrow(QueueClosedError);
     expect(engine.health().state).toBe('draining');
     gate.resolve();
     await closed;
     expect(done).toEqual([0, 1, 2]);
     expect(engine.health().state).toBe('closed');
-    expect(monitor.abandoned).toBe(0);
+    expect(monitor.counters.abandoned).toBe(0);
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -96,7 +96,7 @@ describe('engine: drain and abort', () => {
     expect((signal!.reason as DOMException).name).toBe('AbortError');
     const abandoned = events.filter((event) => event.kind === 'abandoned').map((event) => event.job.id);
     expect(abandoned).toEqual([running.id, waiting.id, delayed.id]);
-    expect(monitor.abandoned).toBe(3);
+    expect(monitor.counters.abandoned).toBe(3);
     expect(engine.counts()).toEqual({ waiting: 0, delayed: 0, active: 0, stuck: 0 });
     expect(clock.pendingTimers).toBe(0);
     // A late settle emits nothing.
@@ -109,9 +109,9 @@ describe('engine: drain and abort', () => {
     expect(ends.map((event) => event.job.id).sort()).toEqual([running.id, waiting.id, delayed.id].sort());
   });
 
-  it('does not also abandon a job that already failed for good while its timed-out handler still runs', async () => {
+  it('abandons a job whose timed-out handler still runs at the deadline, once, and reports nothing when it settles later', async () => {
     const hang = deferred();
-    const { engine, clock, submit, kindsOf } = createEngine({
+    const { engine, clock, submit, kindsOf, monitor } = createEngine({
       timeout: 10,
       maxRetries: 0,
       shutdownTimeout: 100,
@@ -121,19 +121,22 @@ describe('engine: drain and abort', () => {
     const job = await submit('t');
     await flush();
     await clock.advance(10);
-    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'failed']);
+    expect(engine.counts()).toMatchObject({ active: 1, stuck: 1 });
     const closed = engine.close();
     await clock.advance(100);
     await closed;
-    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'failed']);
+    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'abandoned']);
     hang.resolve();
+    await flush();
+    expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'abandoned']);
+    expect(monitor.counters).toMatchObject({ failed: 0, abandoned: 1 });
   });
 
   it('abandons a very large queue in one go', async () => {
     const { engine, submit, monitor } = createEngine({ workers: 1, queueSize: 300_000, handlers: { t: () => undefined } });
     for (let i = 0; i < 300_000; i++) void submit('t');
     await engine.close();
-    expect(monitor.abandoned).toBe(300_000);
+    expect(monitor.counters.abandoned).toBe(300_000);
   });
 
   it('abandons what was accepted if it closes without ever starting', async () => {

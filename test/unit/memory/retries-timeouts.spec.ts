@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job } from '../../lib/index.js';
-import { UnrecoverableJobError } from '../../lib/index.js';
-import { deferred, flush } from '../support/deferred.js';
-import { createEngine } from '../support/engine-harness.js';
+import type { Job } from '../../../lib/index.js';
+import { UnrecoverableJobError } from '../../../lib/index.js';
+import { deferred, flush } from '../../support/deferred.js';
+import { createEngine } from '../../support/engine-harness.js';
 
 describe('engine: retries and backoff', () => {
   it('retries after delay * factor^(n-1), capped at maxDelay, then fails for good', async () => {
@@ -95,8 +95,8 @@ describe('engine: retries and backoff', () => {
     await engine.onIdle();
     expect(calls).toBe(1);
     expect(kindsOf(job.id)).toEqual(['submitted', 'started', 'failed']);
-    expect(monitor.failed).toBe(1);
-    expect(monitor.retried).toBe(0);
+    expect(monitor.counters.failed).toBe(1);
+    expect(monitor.counters.retried).toBe(0);
   });
 
   it('lets submit options beat handler options, which beat module options', async () => {
@@ -120,7 +120,7 @@ describe('engine: per-attempt timeout', () => {
   it('aborts the signal at the deadline (never before, at most the slot width after) and fails the attempt', async () => {
     let signal: AbortSignal | undefined;
     const release = deferred();
-    const { engine, clock, submit, events } = createEngine(
+    const { engine, clock, submit, events, kernel } = createEngine(
       {
         timeout: 100,
         maxRetries: 0,
@@ -141,16 +141,39 @@ describe('engine: per-attempt timeout', () => {
     await clock.advance(3);
     expect(signal!.aborted).toBe(true);
     expect((signal!.reason as DOMException).name).toBe('TimeoutError');
-    const failed = events.find((event) => event.kind === 'failed')!;
-    expect(failed.error).toBe('Attempt timed out after 100 ms');
-    expect(failed.durationMs).toBeGreaterThanOrEqual(100);
-    // The worker stays taken until the handler settles: it is counted as stuck.
-    expect(engine.counts()).toMatchObject({ active: 1, stuck: 1 });
+    // The worker stays taken until the handler settles: the job is still active, its attempt stuck,
+    // and it is not yet counted failed (one job is never both).
+    expect(kernel.metrics()).toMatchObject({ active: 1, stuck: 1, failed: 0 });
+    expect(events.map((event) => event.kind)).toEqual(['submitted', 'started']);
+    await clock.advance(20);
+    // Whatever the handler does after its deadline, the attempt has failed.
     release.resolve();
     await flush();
-    expect(engine.counts()).toMatchObject({ active: 0, stuck: 0 });
-    // The late settle emitted nothing more.
+    expect(kernel.metrics()).toMatchObject({ active: 0, stuck: 0, failed: 1 });
+    const failed = events.find((event) => event.kind === 'failed')!;
+    expect(failed.error).toBe('Attempt timed out after 100 ms');
+    expect(failed.durationMs).toBe(122);
     expect(events.map((event) => event.kind)).toEqual(['submitted', 'started', 'failed']);
+  });
+
+  it('keeps accepted = processed + failed + abandoned + waiting + delayed + active while an attempt is stuck', async () => {
+    const hang = deferred();
+    const { engine, clock, submit, kernel } = createEngine({ workers: 2, timeout: 50, maxRetries: 0, handlers: { t: () => hang.promise } });
+    engine.start();
+    for (let i = 0; i < 3; i++) await submit('t');
+    await flush();
+    const total = () => {
+      const m = kernel.metrics();
+      return m.processed + m.failed + m.abandoned + m.waiting + m.delayed + m.active;
+    };
+    expect(total()).toBe(3);
+    await clock.advance(60);
+    expect(kernel.metrics()).toMatchObject({ stuck: 2, active: 2, failed: 0, waiting: 1 });
+    expect(total()).toBe(3);
+    hang.resolve();
+    await flush();
+    expect(kernel.metrics()).toMatchObject({ stuck: 0, failed: 2 });
+    expect(total()).toBe(3);
   });
 
   it('starts the retry of a timed-out attempt only after the attempt settles (attempts never overlap)', async () => {
@@ -175,11 +198,18 @@ describe('engine: per-attempt timeout', () => {
     await submit('t');
     await flush();
     await clock.advance(150);
-    expect(events.map((event) => event.kind)).toEqual(['submitted', 'started', 'retrying']);
+    // Past its deadline but not settled: no retry yet, and nothing reported.
+    expect(events.map((event) => event.kind)).toEqual(['submitted', 'started']);
+    expect(engine.counts()).toMatchObject({ active: 1, stuck: 1, delayed: 0 });
     expect(calls).toBe(1);
     releases[0].resolve();
     await flush();
-    // Its backoff (10 ms from the deadline) has passed: the retry starts now.
+    expect(events.map((event) => event.kind)).toEqual(['submitted', 'started', 'retrying']);
+    expect(events[2].error).toBe('Attempt timed out after 100 ms');
+    // The backoff counts from the settle.
+    await clock.advance(9);
+    expect(calls).toBe(1);
+    await clock.advance(1);
     expect(calls).toBe(2);
     releases[1].resolve();
     await engine.onIdle();

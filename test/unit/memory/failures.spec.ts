@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job } from '../../lib/index.js';
-import { deferred, flush } from '../support/deferred.js';
-import { createEngine } from '../support/engine-harness.js';
+import type { Job } from '../../../lib/index.js';
+import { deferred, flush } from '../../support/deferred.js';
+import { createEngine } from '../../support/engine-harness.js';
 
 describe('engine: handler failures', () => {
   const cases: Array<[string, () => unknown, string]> = [
@@ -46,7 +46,7 @@ describe('engine: handler failures', () => {
     for (let i = 0; i < 20_000; i++) await submit('bad');
     engine.start();
     await engine.onIdle();
-    expect(monitor.failed).toBe(20_000);
+    expect(monitor.counters.failed).toBe(20_000);
   });
 
   it('ignores a rejection that arrives after the timeout already failed the attempt', async () => {

@@ -1,4 +1,4 @@
-import { type HeapEntry, MinHeap } from './min-heap.js';
+import { type HeapEntry, MinHeap } from '../engine/min-heap.js';
 
 /** What a ready queue holds: its priority, and the order it became ready in (`seq`, ascending). */
 export interface ReadyEntry {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job, JobEvent } from '../../lib/index.js';
-import { JobMonitor } from '../../lib/engine/job-monitor.js';
+import type { Job, JobEvent } from '../../../lib/index.js';
+import { JobMonitor } from '../../../lib/engine/job-monitor.js';
 
 const silent = { debug() {}, log() {}, warn() {}, error() {} };
 const job = (id: string): Job => Object.freeze({ id, type: 't', payload: null, priority: 0, attempts: 0, maxRetries: 0, createdAt: new Date(0), error: undefined });
@@ -31,10 +31,10 @@ describe('JobMonitor events$', () => {
       monitor.events$.subscribe(() => seen.push('late'));
     });
     const b = monitor.events$.subscribe(() => seen.push('b'));
-    monitor.started(job('1'));
+    monitor.started(job('1'), 0);
     expect(seen).toEqual(['a']);
     a.unsubscribe();
-    monitor.started(job('2'));
+    monitor.started(job('2'), 0);
     expect(seen).toEqual(['a', 'late']);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from '../../lib/engine/deadline-signals.js';
-import { FakeClock } from '../support/fake-clock.js';
+import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from '../../../lib/engine/deadline-signals.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 function setup() {
   const clock = new FakeClock(0);

@@ -1,0 +1,51 @@
+/** The messages the engine and every driver share: what was wrong, the value, what to do. */
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+export const invalidOption = (where: string, option: string, value: unknown, expected: string) =>
+  `${where}: option "${option}" must be ${expected}, got ${describe(value)}.`;
+
+export const missingOption = (where: string, option: string, expected: string) =>
+  `${where}: option "${option}" is required; set it to ${expected}.`;
+
+export const unknownOption = (where: string, option: string, known: readonly string[]) =>
+  `${where}: unknown option "${option}". Known options: ${known.join(', ')}.`;
+
+export const notAnObject = (where: string, value: unknown) => `${where}: options must be an object, got ${describe(value)}.`;
+
+export const invalidJobId = (id: unknown) =>
+  `submit: option "id" must be 1–128 characters of A-Z a-z 0-9 _ . - and not all digits, got ${describe(id)}.`;
+
+export const unknownJobType = (type: string, known: readonly string[]) =>
+  `No handler for job type ${describe(type)}. ` +
+  (known.length === 0
+    ? 'No @JobHandler was found: decorate a method of a provider in a module of this application.'
+    : `Known types: ${known.map((t) => JSON.stringify(t)).join(', ')}.`);
+
+export const invalidSizeLimit = (limit: unknown) =>
+  `onSizeLessThan: "limit" must be an integer >= 1 (the wait ends when waiting + delayed drops below it), got ${describe(limit)}.`;
+
+export const queueFull = (queueSize: number) =>
+  `The queue is full: ${queueSize} jobs are waiting or delayed (queueSize ${queueSize}). ` +
+  'Wait for room with jobs.onSizeLessThan(n), or raise queueSize.';
+
+export const queueClosed = () => 'The queue is shutting down and accepts no more jobs.';
+
+export const attemptTimedOut = (timeout: number) => `Attempt timed out after ${timeout} ms`;
+
+export const shuttingDownReason = () => 'The queue is shutting down: the attempt was aborted';
+
+/** How many ids one "abandoned" line names; every id still goes out as an `abandoned` event. */
+export const ABANDONED_IDS_LOGGED = 20;
+
+export const abandonedJobs = (count: number, sample: readonly string[]) =>
+  `Abandoned ${count} job(s) at shutdown: ${sample.join(', ')}` +
+  (count > sample.length ? ` and ${count - sample.length} more (each has an "abandoned" event)` : '');
