@@ -37,7 +37,11 @@ export async function startBullmqApp(
 
 /** Resolves with the first event of `kind` (for job `id`, if given) that `jobs` emits, including ones already seen. */
 export function nextEvent(app: BullmqApp, kind: JobEvent['kind'], id?: string): Promise<JobEvent> {
-  const match = (event: JobEvent) => event.kind === kind && (id === undefined || event.job.id === id);
+  return firstEvent(app, (event) => event.kind === kind && (id === undefined || event.job.id === id));
+}
+
+/** The first event matching, already seen or still to come. */
+export function firstEvent(app: BullmqApp, match: (event: JobEvent) => boolean): Promise<JobEvent> {
   const seen = app.events.find(match);
   if (seen !== undefined) return Promise.resolve(seen);
   return new Promise((resolve) => {

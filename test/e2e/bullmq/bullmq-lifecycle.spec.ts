@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from '@jest/globals';
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { type JobEvent, QueueClosedError, UnknownJobTypeError } from '../../../lib/index.js';
-import { driverOf, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
+import { driverOf, firstEvent, nextEvent, until, useSharedRedis } from '../../support/bullmq-app.js';
 import { describeWithRedis } from '../../support/drivers.js';
 
 describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Redis', () => {
@@ -35,17 +35,22 @@ describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Red
     const prefix = newPrefix();
     const app = await start({}, { prefix });
     await app.jobs.submit('stubborn', null, { id: 's1' });
-    await nextEvent(app, 'started', 's1');
-    const signal = app.work.signals[0];
-    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    const attemptTimedOut = async (attempts: number) => {
+      await firstEvent(app, (e) => e.kind === 'started' && e.job.id === 's1' && e.job.attempts === attempts);
+      const signal = app.work.signals[attempts];
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    };
+    await attemptTimedOut(0);
     // Past its deadline the handler still holds its worker and the job: nothing is reported yet, and no second attempt may start.
     expect(app.jobs.metrics()).toMatchObject({ active: 1, stuck: 1, failed: 0, retried: 0 });
     expect(await (await inspect(prefix, 'stubborn').getJob('s1'))!.getState()).toBe('active');
     app.work.gate('s1:0').resolve();
     const retrying = await nextEvent(app, 'retrying', 's1');
     expect(retrying).toMatchObject({ job: { attempts: 0 }, error: 'Attempt timed out after 50 ms' });
-    // The second attempt times out too; released, it settles and the job fails for good.
+    // The second attempt times out too; once released, it settles and the job fails for good.
+    await attemptTimedOut(1);
     app.work.gate('s1:1').resolve();
+    await nextEvent(app, 'failed', 's1');
     await app.jobs.onIdle();
     expect(app.events.filter((e) => e.job.id === 's1').map((e) => `${e.kind}:${e.job.attempts}`)).toEqual([
       'submitted:0',
