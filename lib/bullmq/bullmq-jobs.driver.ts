@@ -37,6 +37,7 @@ import {
   payloadNotJson,
   payloadTooLarge,
   returnedToQueue,
+  stalledTooOften,
 } from './bullmq.messages.js';
 import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
 
@@ -360,9 +361,23 @@ export class BullmqJobsDriver implements JobsDriver {
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
+      worker.on('failed', (bullJob) => this.#onStalledTooOften(lane, bullJob));
       lane.worker = worker;
     }
     return client;
+  }
+
+  /**
+   * A job whose worker died (lock lost) more than `maxStalledCount` times:
+   * BullMQ's stalled check marks it, and the Worker that fetches it next
+   * fails it without calling our processor. Nothing else would report it.
+   * Built from the fetched job alone: with `removeOnFail` it is gone from Redis.
+   */
+  #onStalledTooOften(lane: Lane, bullJob: BullJob | undefined): void {
+    if (!bullJob?.deferredFailure) return;
+    const message = stalledTooOften(bullJob.deferredFailure, this.#options.maxStalledCount);
+    const attempts = Math.max(0, bullJob.attemptsMade - 1);
+    this.#monitor.failedForGood(this.#snapshot(bullJob, lane.handler.type, fromBullPriority(bullJob.priority), attempts, message), message, 0);
   }
 
   /** BullMQ asks after a failed attempt; the attempt already decided (and reported) the delay. */

@@ -22,6 +22,11 @@ export const brokerTimedOut = (reason: string) =>
 export const malformedJob = (id: string | undefined, reason: string) =>
   `Job ${id ?? '(no id)'} in Redis is malformed (${reason}): it was not written by this driver. It failed without running.`;
 
+export const stalledTooOften = (reason: string, maxStalledCount: number) =>
+  `its worker stopped renewing its lock (the process died or its event loop was blocked) more than ` +
+  `maxStalledCount (${maxStalledCount}) time(s), so BullMQ's stalled check failed it (${reason}). ` +
+  'Make the handler idempotent and its process stable, or raise maxStalledCount.';
+
 export const returnedToQueue = (ids: readonly string[]) =>
   `Returned ${ids.length} unfinished job(s) to the queue at the shutdown deadline; they run again elsewhere: ${ids.join(', ')}`;
 
