@@ -1,5 +1,4 @@
 import { type Job as BullJob, type JobJson, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type {
   DriverContext,
   DriverHealth,
@@ -40,6 +39,7 @@ import {
   stalledTooOften,
 } from './bullmq.messages.js';
 import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+import { TrackedRedis } from './tracked-redis.js';
 
 /**
  * Width of a deadline slot: attempts ending in one slot share an AbortController
@@ -74,12 +74,23 @@ class GuardedWorker extends Worker {
       return job;
     }
   }
+
+  /**
+   * After the shutdown deadline, when `close()` has not finished (Redis away):
+   * stops the timers it would have stopped, the lock extender and the stalled
+   * checker, which would keep the process alive. The caller drops the connections.
+   */
+  halt(): void {
+    void this.lockManager.close();
+    // Pausing is what stops the stalled checker's loop; it sends nothing to Redis.
+    this.pause(true).catch(() => undefined);
+  }
 }
 
 /** A job type's queue, and in worker processes its Worker and its deadline slot. */
 class Lane implements BucketHolder {
   bucket: DeadlineBucket | null = null;
-  worker: Worker | null = null;
+  worker: GuardedWorker | null = null;
   /** This type's counts in Redis as last read, and its attempts running here. */
   waiting = 0;
   delayed = 0;
@@ -135,9 +146,9 @@ export class BullmqJobsDriver implements JobsDriver {
   readonly #signals: DeadlineSignals;
 
   /** Fails fast when Redis is away: submits must not queue up in memory. */
-  readonly #producer: Redis;
+  readonly #producer: TrackedRedis;
   /** Waits out outages: Workers block on it and must not give up. */
-  #workerClient: Redis | null = null;
+  #workerClient: TrackedRedis | null = null;
   readonly #lanes = new Map<string, Lane>();
 
   #state: DriverState = 'created';
@@ -346,7 +357,7 @@ export class BullmqJobsDriver implements JobsDriver {
 
   // ---- workers ------------------------------------------------------------
 
-  #startWorkers(): Redis {
+  #startWorkers(): TrackedRedis {
     const client = (this.#workerClient = this.#client({ maxRetriesPerRequest: null }));
     const { prefix, lockDuration, stalledInterval, maxStalledCount } = this.#options;
     for (const lane of this.#lanes.values()) {
@@ -597,15 +608,15 @@ export class BullmqJobsDriver implements JobsDriver {
 
   // ---- connections --------------------------------------------------------
 
-  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
-    const client = new Redis({ ...this.#options.connection, ...overrides });
+  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): TrackedRedis {
+    const client = new TrackedRedis({ ...this.#options.connection, ...overrides });
     client.on('error', this.#onBrokerError);
     client.on('ready', this.#onBrokerReady);
     return client;
   }
 
   /** Resolves once the client is ready, or has failed once (then submits refuse until it recovers). */
-  #ready(client: Redis): Promise<void> {
+  #ready(client: TrackedRedis): Promise<void> {
     if (client.status === 'ready') return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -659,7 +670,7 @@ export class BullmqJobsDriver implements JobsDriver {
       }
       this.#monitor.abandonedJobs(attempts.map((attempt) => attempt.job));
       if (attempts.length > 0) this.#logger.warn(returnedToQueue(attempts.map((attempt) => attempt.job.id)));
-      await this.#within(drained, CLOSE_GRACE_MS);
+      if (!(await this.#within(drained, CLOSE_GRACE_MS))) this.#halt(workers);
     }
     this.#state = 'closed';
     if (this.#refreshTimer !== undefined) this.#clock.clearTimeout(this.#refreshTimer);
@@ -673,8 +684,14 @@ export class BullmqJobsDriver implements JobsDriver {
     for (const worker of workers) worker.removeAllListeners('error').on('error', () => undefined);
   }
 
+  /** Workers whose `close()` did not finish (Redis away): stop their timers and drop their connections. */
+  #halt(workers: readonly GuardedWorker[]): void {
+    for (const worker of workers) worker.halt();
+    this.#workerClient?.disconnectCopies();
+  }
+
   /** Quits politely when Redis answers, else drops the connection. */
-  async #disconnect(client: Redis | null): Promise<void> {
+  async #disconnect(client: TrackedRedis | null): Promise<void> {
     if (client === null || client.status === 'end') return;
     if (client.status === 'ready' && (await this.#within(client.quit().catch(() => undefined), CLOSE_GRACE_MS))) return;
     client.disconnect();

@@ -148,6 +148,25 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     expect(leaving.events('abandoned')).toEqual([]);
   });
 
+  it('Redis down: a worker process with a job running closes by its deadline and exits on its own', async () => {
+    const own = await startRedisServer();
+    try {
+      const worker = await node({ driver: { connection: own.connection, prefix: 'down', role: 'both' }, workers: 1, shutdownTimeout: 300 });
+      await worker.submit('task', { hold: true }, { id: 'orphan' });
+      await worker.event('started', 'orphan');
+      await own.kill();
+      // Generous failure bound: the process must end by itself well before it.
+      let bound: NodeJS.Timeout | undefined;
+      const stillRunning = new Promise<'still running'>((resolve) => (bound = setTimeout(() => resolve('still running'), 10_000)));
+      const ended = await Promise.race([worker.close(), stillRunning]);
+      clearTimeout(bound);
+      expect(ended).toEqual({ code: 0, signal: null });
+      expect(worker.events('abandoned').map((e) => e.id)).toEqual(['orphan']);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('Redis paused: a worker process with a job running still closes by its deadline and exits on its own', async () => {
     const own = await startRedisServer();
     try {
