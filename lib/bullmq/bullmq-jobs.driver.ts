@@ -267,7 +267,7 @@ export class BullmqJobsDriver implements JobsDriver {
   #lane(handler: RegisteredHandler): Lane {
     let lane = this.#lanes.get(handler.type);
     if (lane === undefined) {
-      const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix, skipVersionCheck: true });
+      const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix });
       queue.on('error', this.#onBrokerError);
       this.#lanes.set(handler.type, (lane = new Lane(handler, queue)));
     }
@@ -368,7 +368,6 @@ export class BullmqJobsDriver implements JobsDriver {
         lockDuration,
         stalledInterval,
         maxStalledCount,
-        skipVersionCheck: true,
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
