@@ -38,7 +38,7 @@ import {
   returnedToQueue,
   stalledTooOften,
 } from './bullmq.messages.js';
-import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+import { checkEnvelope, checkName, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
 import { TrackedRedis } from './tracked-redis.js';
 
 /**
@@ -401,7 +401,7 @@ export class BullmqJobsDriver implements JobsDriver {
 
   async #process(lane: Lane, bullJob: BullJob, token: string | undefined): Promise<void> {
     const type = lane.handler.type;
-    const problem = unparsable.get(bullJob) ?? checkEnvelope(bullJob.data);
+    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, type) ?? checkEnvelope(bullJob.data);
     if (problem !== undefined) {
       const message = malformedJob(bullJob.id, problem);
       this.#monitor.failedForGood(this.#snapshot(bullJob, type, 0, bullJob.attemptsMade, message), message, 0);
