@@ -35,6 +35,7 @@ import {
   malformedJob,
   payloadNotJson,
   payloadTooLarge,
+  notReturnedToQueue,
   returnedToQueue,
   stalledTooOften,
 } from './bullmq.messages.js';
@@ -668,8 +669,9 @@ export class BullmqJobsDriver implements JobsDriver {
         attempt.finish(RETURNED);
       }
       this.#monitor.abandonedJobs(attempts.map((attempt) => attempt.job));
-      if (attempts.length > 0) this.#logger.warn(returnedToQueue(attempts.map((attempt) => attempt.job.id)));
+      const reported = this.#reportReturns(attempts.map((attempt) => ({ id: attempt.job.id, move: attempt.returning! })));
       if (!(await this.#within(drained, CLOSE_GRACE_MS))) this.#halt(workers);
+      await reported;
     }
     this.#state = 'closed';
     if (this.#refreshTimer !== undefined) this.#clock.clearTimeout(this.#refreshTimer);
@@ -681,6 +683,27 @@ export class BullmqJobsDriver implements JobsDriver {
     await this.#within(Promise.allSettled([...this.#lanes.values()].map((lane) => lane.queue.close())), CLOSE_GRACE_MS);
     await Promise.all([this.#disconnect(this.#workerClient), this.#disconnect(this.#producer)]);
     for (const worker of workers) worker.removeAllListeners('error').on('error', () => undefined);
+  }
+
+  /**
+   * Says what became of the jobs given back at the shutdown deadline, once
+   * their moves answered (or the grace ran out): returned, or not confirmed,
+   * and then when they run again.
+   */
+  async #reportReturns(moves: ReadonlyArray<{ id: string; move: Promise<unknown> }>): Promise<void> {
+    if (moves.length === 0) return;
+    const outcomes: Array<string | null | undefined> = moves.map(() => undefined);
+    const answered = Promise.all(
+      moves.map(({ move }, i) => move.then(() => (outcomes[i] = null), (error: unknown) => (outcomes[i] = errorMessage(error)))),
+    );
+    await this.#within(answered, CLOSE_GRACE_MS);
+    const returned = moves.filter((_, i) => outcomes[i] === null).map(({ id }) => id);
+    const notReturned = moves.filter((_, i) => outcomes[i] !== null).map(({ id }) => id);
+    if (returned.length > 0) this.#logger.warn(returnedToQueue(returned));
+    if (notReturned.length === 0) return;
+    const reasons = new Set(outcomes.filter((outcome) => outcome !== null).map((outcome) => outcome ?? `no answer within ${CLOSE_GRACE_MS} ms`));
+    const { lockDuration, maxStalledCount } = this.#options;
+    this.#logger.error(notReturnedToQueue(notReturned, [...reasons].join('; '), lockDuration, maxStalledCount));
   }
 
   /** Workers whose `close()` did not finish (Redis away): stop their timers and drop their connections. */

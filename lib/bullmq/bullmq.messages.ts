@@ -30,6 +30,11 @@ export const stalledTooOften = (reason: string, maxStalledCount: number) =>
 export const returnedToQueue = (ids: readonly string[]) =>
   `Returned ${ids.length} unfinished job(s) to the queue at the shutdown deadline; they run again elsewhere: ${ids.join(', ')}`;
 
+export const notReturnedToQueue = (ids: readonly string[], reason: string, lockDuration: number, maxStalledCount: number) =>
+  `Could not confirm that ${ids.length} unfinished job(s) went back to the queue at the shutdown deadline (${reason}): ${ids.join(', ')}. ` +
+  `Unless Redis still took the move, each stays active there until its lock expires (lockDuration ${lockDuration} ms after its last renewal); ` +
+  `then the stalled check of a running worker puts it back to waiting, counting a stall (past maxStalledCount ${maxStalledCount}, it fails instead).`;
+
 export const brokerDown = (reason: string) => `Redis connection lost (${reason}); retrying in the background.`;
 
 export const brokerUp = () => 'Redis connection ready.';
