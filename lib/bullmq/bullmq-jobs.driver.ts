@@ -1,5 +1,4 @@
 import { type Job as BullJob, type JobJson, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { type AttemptHost, AttemptRunner, COMPLETED, FAILED } from '../engine/attempt-runner.js';
 import type { Clock, TimerHandle } from '../engine/clock.js';
 import type { BucketHolder, DeadlineBucket } from '../engine/deadline-signals.js';
@@ -31,9 +30,12 @@ import {
   malformedJob,
   payloadNotJson,
   payloadTooLarge,
+  notReturnedToQueue,
   returnedToQueue,
+  stalledTooOften,
 } from './bullmq.messages.js';
-import { checkEnvelope, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+import { checkEnvelope, checkName, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+import { TrackedRedis } from './tracked-redis.js';
 
 /**
  * Width of a deadline slot: attempts ending in one slot share an AbortController
@@ -65,12 +67,23 @@ class GuardedWorker extends Worker {
       return job;
     }
   }
+
+  /**
+   * After the shutdown deadline, when `close()` has not finished (Redis away):
+   * stops the timers it would have stopped, the lock extender and the stalled
+   * checker, which would keep the process alive. The caller drops the connections.
+   */
+  halt(): void {
+    void this.lockManager.close();
+    // Pausing is what stops the stalled checker's loop; it sends nothing to Redis.
+    this.pause(true).catch(() => undefined);
+  }
 }
 
 /** A job type's BullMQ queue, and in worker processes its Worker and its deadline slot. */
 class TypeQueue implements BucketHolder {
   bucket: DeadlineBucket | null = null;
-  worker: Worker | null = null;
+  worker: GuardedWorker | null = null;
   /** This type's counts in Redis as last read, and its attempts running here. */
   waiting = 0;
   delayed = 0;
@@ -115,9 +128,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   readonly #runner: AttemptRunner<BullAttempt>;
 
   /** Fails fast when Redis is away: submits must not queue up in memory. */
-  readonly #producer: Redis;
+  readonly #producer: TrackedRedis;
   /** Waits out outages: Workers block on it and must not give up. */
-  #workerClient: Redis | null = null;
+  #workerClient: TrackedRedis | null = null;
   readonly #queues = new Map<string, TypeQueue>();
 
   #state: DriverState = 'created';
@@ -242,7 +255,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #queue(handler: RegisteredHandler): TypeQueue {
     let typeQueue = this.#queues.get(handler.type);
     if (typeQueue === undefined) {
-      const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix, skipVersionCheck: true });
+      const queue = new Queue(queueName(handler.type), { connection: this.#producer, prefix: this.#options.prefix });
       queue.on('error', this.#onBrokerError);
       this.#queues.set(handler.type, (typeQueue = new TypeQueue(handler, queue)));
     }
@@ -330,7 +343,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   // ---- workers ------------------------------------------------------------
 
-  #startWorkers(): Redis {
+  #startWorkers(): TrackedRedis {
     const client = (this.#workerClient = this.#client({ maxRetriesPerRequest: null }));
     const { prefix, lockDuration, stalledInterval, maxStalledCount } = this.#options;
     for (const typeQueue of this.#queues.values()) {
@@ -341,13 +354,26 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         lockDuration,
         stalledInterval,
         maxStalledCount,
-        skipVersionCheck: true,
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
+      worker.on('failed', (bullJob) => this.#onStalledTooOften(typeQueue, bullJob));
       typeQueue.worker = worker;
     }
     return client;
+  }
+
+  /**
+   * A job whose worker died (lock lost) more than `maxStalledCount` times:
+   * BullMQ's stalled check marks it, and the Worker that fetches it next
+   * fails it without calling our processor. Nothing else would report it.
+   * Built from the fetched job alone: with `removeOnFail` it is gone from Redis.
+   */
+  #onStalledTooOften(typeQueue: TypeQueue, bullJob: BullJob | undefined): void {
+    if (!bullJob?.deferredFailure) return;
+    const message = stalledTooOften(bullJob.deferredFailure, this.#options.maxStalledCount);
+    const attempts = Math.max(0, bullJob.attemptsMade - 1);
+    this.#monitor.failed(this.#snapshot(bullJob, typeQueue.handler.type, fromBullPriority(bullJob.priority), attempts, message), message, 0);
   }
 
   /** BullMQ asks after a failed attempt; the attempt already decided (and reported) the delay. */
@@ -361,7 +387,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
     const handler = typeQueue.handler;
-    const problem = unparsable.get(bullJob) ?? checkEnvelope(bullJob.data);
+    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkEnvelope(bullJob.data);
     if (problem !== undefined) {
       const message = malformedJob(bullJob.id, problem);
       this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
@@ -496,15 +522,15 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   // ---- connections --------------------------------------------------------
 
-  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis {
-    const client = new Redis({ ...this.#options.connection, ...overrides });
+  #client(overrides: { enableOfflineQueue?: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): TrackedRedis {
+    const client = new TrackedRedis({ ...this.#options.connection, ...overrides });
     client.on('error', this.#onBrokerError);
     client.on('ready', this.#onBrokerReady);
     return client;
   }
 
   /** Resolves once the client is ready, or has failed once (then submits refuse until it recovers). */
-  #ready(client: Redis): Promise<void> {
+  #ready(client: TrackedRedis): Promise<void> {
     if (client.status === 'ready') return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -549,18 +575,24 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     const drained = Promise.allSettled(workers.map((worker) => worker.close()));
     const inTime = wasStarted ? await this.#within(drained, this.#shutdownTimeout) : true;
     if (!inTime) {
+      const returns: Array<{ id: string; move: Promise<unknown> }> = [];
       const jobs: Job[] = [];
       this.#runner.abandonRunning(new DOMException(shuttingDownReason(), 'AbortError'), (attempt, job) => {
         jobs.push(job);
         attempt.queue.active--;
         this.#releasePermit();
         // The job goes back to Redis with no attempt spent; then BullMQ must not fail it.
-        const returned = attempt.bullJob.moveToWait(attempt.token).catch(() => undefined);
-        void returned.then(() => attempt.fail(new WaitingError()));
+        const move = attempt.bullJob.moveToWait(attempt.token);
+        returns.push({ id: job.id, move });
+        void move.then(
+          () => attempt.fail(new WaitingError()),
+          () => attempt.fail(new WaitingError()),
+        );
       });
       this.#monitor.abandoned(jobs);
-      if (jobs.length > 0) this.#logger.warn(returnedToQueue(jobs.map((job) => job.id)));
-      await this.#within(drained, CLOSE_GRACE_MS);
+      const reported = this.#reportReturns(returns);
+      if (!(await this.#within(drained, CLOSE_GRACE_MS))) this.#halt(workers);
+      await reported;
     }
     this.#state = 'closed';
     if (this.#refreshTimer !== undefined) this.#clock.clearTimeout(this.#refreshTimer);
@@ -574,8 +606,35 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     for (const worker of workers) worker.removeAllListeners('error').on('error', () => undefined);
   }
 
+  /**
+   * Says what became of the jobs given back at the shutdown deadline, once
+   * their moves answered (or the grace ran out): returned, or not confirmed,
+   * and then when they run again.
+   */
+  async #reportReturns(moves: ReadonlyArray<{ id: string; move: Promise<unknown> }>): Promise<void> {
+    if (moves.length === 0) return;
+    const outcomes: Array<string | null | undefined> = moves.map(() => undefined);
+    const answered = Promise.all(
+      moves.map(({ move }, i) => move.then(() => (outcomes[i] = null), (error: unknown) => (outcomes[i] = errorMessage(error)))),
+    );
+    await this.#within(answered, CLOSE_GRACE_MS);
+    const returned = moves.filter((_, i) => outcomes[i] === null).map(({ id }) => id);
+    const notReturned = moves.filter((_, i) => outcomes[i] !== null).map(({ id }) => id);
+    if (returned.length > 0) this.#logger.warn(returnedToQueue(returned));
+    if (notReturned.length === 0) return;
+    const reasons = new Set(outcomes.filter((outcome) => outcome !== null).map((outcome) => outcome ?? `no answer within ${CLOSE_GRACE_MS} ms`));
+    const { lockDuration, maxStalledCount } = this.#options;
+    this.#logger.error(notReturnedToQueue(notReturned, [...reasons].join('; '), lockDuration, maxStalledCount));
+  }
+
+  /** Workers whose `close()` did not finish (Redis away): stop their timers and drop their connections. */
+  #halt(workers: readonly GuardedWorker[]): void {
+    for (const worker of workers) worker.halt();
+    this.#workerClient?.disconnectCopies();
+  }
+
   /** Quits politely when Redis answers, else drops the connection. */
-  async #disconnect(client: Redis | null): Promise<void> {
+  async #disconnect(client: TrackedRedis | null): Promise<void> {
     if (client === null || client.status === 'end') return;
     if (client.status === 'ready' && (await this.#within(client.quit().catch(() => undefined), CLOSE_GRACE_MS))) return;
     client.disconnect();

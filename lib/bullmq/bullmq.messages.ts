@@ -22,8 +22,18 @@ export const brokerTimedOut = (reason: string) =>
 export const malformedJob = (id: string | undefined, reason: string) =>
   `Job ${id ?? '(no id)'} in Redis is malformed (${reason}): it was not written by this driver. It failed without running.`;
 
+export const stalledTooOften = (reason: string, maxStalledCount: number) =>
+  `its worker stopped renewing its lock (the process died or its event loop was blocked) more than ` +
+  `maxStalledCount (${maxStalledCount}) time(s), so BullMQ's stalled check failed it (${reason}). ` +
+  'Make the handler idempotent and its process stable, or raise maxStalledCount.';
+
 export const returnedToQueue = (ids: readonly string[]) =>
   `Returned ${ids.length} unfinished job(s) to the queue at the shutdown deadline; they run again elsewhere: ${ids.join(', ')}`;
+
+export const notReturnedToQueue = (ids: readonly string[], reason: string, lockDuration: number, maxStalledCount: number) =>
+  `Could not confirm that ${ids.length} unfinished job(s) went back to the queue at the shutdown deadline (${reason}): ${ids.join(', ')}. ` +
+  `Unless Redis still took the move, each stays active there until its lock expires (lockDuration ${lockDuration} ms after its last renewal); ` +
+  `then the stalled check of a running worker puts it back to waiting, counting a stall (past maxStalledCount ${maxStalledCount}, it fails instead).`;
 
 export const brokerDown = (reason: string) => `Redis connection lost (${reason}); retrying in the background.`;
 

@@ -41,6 +41,12 @@ export function measurePayload(payload: unknown): number | string {
   return Buffer.byteLength(json);
 }
 
+/** A job's BullMQ name is its type: one written under another name into a type's queue is not ours to run. */
+export function checkName(name: string, type: string): string | undefined {
+  if (name === type) return undefined;
+  return `its name is ${JSON.stringify(name)}, not its queue's job type ${JSON.stringify(type)}`;
+}
+
 /** Reads an envelope from Redis; returns what is wrong with it, if anything. */
 export function checkEnvelope(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';

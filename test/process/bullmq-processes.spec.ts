@@ -96,6 +96,27 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     );
   });
 
+  it('a job whose worker died more often than maxStalledCount allows: the surviving worker reports it failed (event, metric, log)', async () => {
+    const prefix = newPrefix();
+    // maxStalledCount 0: one death is one too many.
+    const fast = { lockDuration: 400, stalledInterval: 200, maxStalledCount: 0 };
+    const pair = await Promise.all([
+      node({ driver: driver(prefix, 'both', fast), workers: 1 }),
+      node({ driver: driver(prefix, 'worker', fast), workers: 1 }),
+    ]);
+    await pair[0].submit('task', { hold: true }, { id: 'doomed' });
+    const runner = await Promise.race(pair.map((n) => n.event('started', 'doomed').then(() => n)));
+    const survivor = pair.find((n) => n !== runner)!;
+    runner.kill('SIGKILL');
+    await runner.exited;
+
+    const failed = await survivor.event('failed', 'doomed');
+    expect(failed).toMatchObject({ attempts: 0, error: expect.stringMatching(/stalled/) });
+    expect(survivor.events('started')).toEqual([]);
+    expect(await survivor.metrics()).toMatchObject({ failed: 1, processed: 0 });
+    expect(survivor.output.join('')).toMatch(/Job doomed \(task\) failed after 1 attempt\(s\): .*stalled/);
+  });
+
   it('SIGTERM of a worker mid-job: the job goes back to the queue without spending an attempt, and runs elsewhere', async () => {
     const prefix = newPrefix();
     const [producer, leaving] = await Promise.all([
@@ -125,6 +146,25 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     await leaving.event('completed', 'drained');
     expect((await leaving.exited).signal).toBe('SIGTERM');
     expect(leaving.events('abandoned')).toEqual([]);
+  });
+
+  it('Redis down: a worker process with a job running closes by its deadline and exits on its own', async () => {
+    const own = await startRedisServer();
+    try {
+      const worker = await node({ driver: { connection: own.connection, prefix: 'down', role: 'both' }, workers: 1, shutdownTimeout: 300 });
+      await worker.submit('task', { hold: true }, { id: 'orphan' });
+      await worker.event('started', 'orphan');
+      await own.kill();
+      // Generous failure bound: the process must end by itself well before it.
+      let bound: NodeJS.Timeout | undefined;
+      const stillRunning = new Promise<'still running'>((resolve) => (bound = setTimeout(() => resolve('still running'), 10_000)));
+      const ended = await Promise.race([worker.close(), stillRunning]);
+      clearTimeout(bound);
+      expect(ended).toEqual({ code: 0, signal: null });
+      expect(worker.events('abandoned').map((e) => e.id)).toEqual(['orphan']);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('Redis paused: a worker process with a job running still closes by its deadline and exits on its own', async () => {

@@ -8,12 +8,15 @@ import { deferred, type Deferred } from './deferred.js';
 import type { DriverHealth } from '../../lib/engine/jobs-driver.js';
 import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
+import { NestRecordingLogger } from './app.js';
 
 /** One application on the BullMQ driver, and what a test looks at. */
 export interface BullmqApp {
   app: TestingModule;
   jobs: JobQueue;
   events: JobEvent[];
+  /** Nest's logger while this app is the newest one started (Nest's logger is process-wide). */
+  logger: NestRecordingLogger;
   get<T>(type: Type<T>): T;
   close(): Promise<void>;
 }
@@ -24,15 +27,18 @@ export async function startBullmqApp(
   driver: Partial<BullmqDriverOptions> & { connection: RedisOptions; prefix: string },
   imports: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<BullmqApp> {
+  const logger = new NestRecordingLogger();
   const app = await Test.createTestingModule({
     imports: [JobsModule.forRoot({ ...options, driver: bullmqDriver(driver) }), ...imports],
     providers,
-  }).compile();
+  })
+    .setLogger(logger)
+    .compile();
   await app.init();
   const jobs = app.get(JobQueue);
   const events: JobEvent[] = [];
   jobs.events$.subscribe((event) => events.push(event));
-  return { app, jobs, events, get: (type) => app.get(type), close: () => app.close() };
+  return { app, jobs, events, logger, get: (type) => app.get(type), close: () => app.close() };
 }
 
 /** Resolves with the first event of `kind` (for job `id`, if given) that `jobs` emits, including ones already seen. */

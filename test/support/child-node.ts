@@ -77,6 +77,14 @@ export class ChildNode {
     >;
   }
 
+  /** The app's `metrics()`. */
+  async metrics(): Promise<Record<string, number>> {
+    const ref = ++this.#ref;
+    this.send({ type: 'metrics', ref });
+    const reply = await this.next((m) => m.type === 'metrics' && m.ref === ref);
+    return (reply as Extract<ChildMessage, { type: 'metrics' }>).metrics;
+  }
+
   /** Asks the app to close; resolves with how the process then ended (on its own). */
   async close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.process.exitCode === null && this.process.connected) this.send({ type: 'close' });

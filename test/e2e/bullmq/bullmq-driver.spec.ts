@@ -189,6 +189,22 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(Object.getPrototypeOf(proto.payload)).toBe(Object.prototype);
   });
 
+  it('fails a job named other than its queue\'s type for good after one attempt, without calling the handler', async () => {
+    const prefix = suite.newPrefix('foreign');
+    const app = await suite.start({ workers: 2, queueSize: 10, shutdownTimeout: 2000 }, { prefix });
+    // Another producer writes into our queue under another name, with a well-formed envelope and retries to spare.
+    const raw = new Queue(encodeURIComponent('plain'), { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
+    await raw.add('other-name', { p: { n: 1 } }, { jobId: 'stranger', attempts: 3, removeOnFail: true });
+    await raw.close();
+    await app.jobs.onIdle();
+    expect(app.events.filter((e) => e.job.id === 'stranger').map((e) => e.kind)).toEqual(['failed']);
+    const failed = app.events.find((e) => e.job.id === 'stranger')!;
+    expect(failed.job).toMatchObject({ id: 'stranger', type: 'plain', attempts: 0 });
+    expect(failed.error).toMatch(/malformed \(its name is "other-name", not its queue's job type "plain"\)/);
+    expect(app.work.ran).toEqual([]);
+    expect(app.jobs.metrics()).toMatchObject({ failed: 1, retried: 0, processed: 0 });
+  });
+
   it('checks its options, naming the option and the value', () => {
     expect(() => bullmqDriver({} as never)).toThrow(JobsConfigurationError);
     expect(() => bullmqDriver({} as never)).toThrow(/option "connection" is required/);

@@ -66,6 +66,23 @@ describeWithRedis('BullMQ driver when Redis fails', () => {
     expect(app.jobs.metrics().rejected).toBe(2);
   });
 
+  it('Redis paused at the shutdown deadline: the log says the job could not be confirmed back in the queue, and when it will run again', async () => {
+    server = await startRedisServer();
+    const app = await start(server, uniquePrefix('unreturned'), { shutdownTimeout: 300 });
+    await app.jobs.submit('held', null, { id: 'stuck' });
+    await nextEvent(app, 'started', 'stuck');
+
+    server.pause();
+    await app.close();
+    expect(app.events.map((e) => e.kind)).toEqual(['submitted', 'started', 'abandoned']);
+    expect(app.logger.at('warn').filter((line) => /Returned .* to the queue/.test(line))).toEqual([]);
+    expect(app.logger.at('error')).toContainEqual(
+      expect.stringMatching(
+        /^Could not confirm that 1 unfinished job\(s\) went back to the queue at the shutdown deadline \(.+\): stuck\. .*until its lock expires \(lockDuration 500 ms/,
+      ),
+    );
+  });
+
   it('Redis pauses mid-job: submit rejects within the command timeout, shutdown keeps its deadline, the job runs again later', async () => {
     server = await startRedisServer();
     const prefix = uniquePrefix('pause');

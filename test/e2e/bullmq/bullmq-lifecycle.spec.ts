@@ -124,6 +124,7 @@ describeWithRedis('BullMQ driver: timeouts, caps, roles and shutdown on real Red
     await app.close();
     expect(app.work.signals[0].aborted).toBe(true);
     expect(app.events.map((e) => e.kind)).toEqual(['submitted', 'started', 'abandoned']);
+    expect(app.logger.at('warn')).toContainEqual(expect.stringMatching(/^Returned 1 unfinished job\(s\) to the queue at the shutdown deadline.*: r1$/));
     const stored = (await inspect(prefix, 'held').getJob('r1'))!;
     expect(await stored.getState()).toBe('prioritized');
     expect(stored.attemptsMade).toBe(0);
