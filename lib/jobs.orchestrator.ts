@@ -1,7 +1,9 @@
 import {
+  ConsoleLogger,
   Inject,
   Injectable,
   Logger,
+  type LoggerService,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -34,7 +36,7 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.monitor.setDebug(Logger.isLevelEnabled('debug'));
+    this.monitor.setDebug(printsDebug(this.#logger));
     await this.driver.start();
     this.#logger.debug('Workers started');
     // Apps enable shutdown hooks after bootstrap (right after
@@ -53,4 +55,16 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
     this.monitor.complete();
     this.#logger.debug('Drained');
   }
+}
+
+/**
+ * Whether `logger.debug` prints: Nest hands the line to a ConsoleLogger, which
+ * filters by its levels, or to a custom logger, which gets every line. (Nest
+ * 11's static `Logger.isLevelEnabled` answers false until levels are set
+ * explicitly, so it cannot tell.)
+ */
+function printsDebug(logger: Logger): boolean {
+  const target = logger.localInstance as LoggerService | undefined;
+  if (target instanceof ConsoleLogger) return target.isLevelEnabled('debug');
+  return typeof target?.debug === 'function';
 }
