@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
 import { type Job, type JobEvent, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
+import { NestRecordingLogger } from './app.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { DriverHealth } from '../../lib/driver/jobs-driver.js';
 import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
@@ -14,6 +15,8 @@ export interface BullmqApp {
   app: TestingModule;
   jobs: JobQueue;
   events: JobEvent[];
+  /** What the app logged (kept off the test output). */
+  logger: NestRecordingLogger;
   get<T>(type: Type<T>): T;
   close(): Promise<void>;
 }
@@ -24,15 +27,18 @@ export async function startBullmqApp(
   driver: Partial<BullmqDriverOptions> & { connection: RedisOptions; prefix: string },
   imports: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<BullmqApp> {
+  const logger = new NestRecordingLogger();
   const app = await Test.createTestingModule({
     imports: [JobsModule.forRoot({ ...options, driver: bullmqDriver(driver) }), ...imports],
     providers,
-  }).compile();
+  })
+    .setLogger(logger)
+    .compile();
   await app.init();
   const jobs = app.get(JobQueue);
   const events: JobEvent[] = [];
   jobs.events$.subscribe((event) => events.push(event));
-  return { app, jobs, events, get: (type) => app.get(type), close: () => app.close() };
+  return { app, jobs, events, logger, get: (type) => app.get(type), close: () => app.close() };
 }
 
 /** Resolves with the first event of `kind` (for job `id`, if given) that `jobs` emits, including ones already seen. */
