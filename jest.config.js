@@ -14,6 +14,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  // Build output (CI unpacks the tarball in .build/pack, a second "nestjs-jobs") and the CommonJS app's own install.
+  modulePathIgnorePatterns: ['<rootDir>/.build/', '<rootDir>/fixtures/'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 20000,
 };

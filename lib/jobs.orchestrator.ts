@@ -1,7 +1,9 @@
 import {
+  ConsoleLogger,
   Inject,
   Injectable,
   Logger,
+  type LoggerService,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -32,7 +34,7 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.kernel.monitor.setDebug(Logger.isLevelEnabled('debug'));
+    this.kernel.monitor.setDebug(printsDebug(this.#logger));
     await this.kernel.start();
     this.#logger.debug('Workers started');
     // Apps enable shutdown hooks after bootstrap (right after
@@ -50,4 +52,16 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
     await this.kernel.close();
     this.#logger.debug('Drained');
   }
+}
+
+/**
+ * Whether `logger.debug` prints: Nest hands the line to a ConsoleLogger, which
+ * filters by its levels, or to a custom logger, which gets every line. (Nest
+ * 11's static `Logger.isLevelEnabled` answers false until levels are set
+ * explicitly, so it cannot tell.)
+ */
+function printsDebug(logger: Logger): boolean {
+  const target = logger.localInstance as LoggerService | undefined;
+  if (target instanceof ConsoleLogger) return target.isLevelEnabled('debug');
+  return typeof target?.debug === 'function';
 }

@@ -4,11 +4,11 @@ import { afterAll, beforeAll } from '@jest/globals';
 import type { RedisOptions } from 'ioredis';
 import { type BullmqDriverOptions, bullmqDriver } from '../../lib/bullmq/index.js';
 import { type Job, type JobEvent, JobHandler, JobQueue, JobsModule, type JobsModuleOptions } from '../../lib/index.js';
+import { NestRecordingLogger } from './app.js';
 import { deferred, type Deferred } from './deferred.js';
 import type { DriverHealth } from '../../lib/engine/jobs-driver.js';
 import { JOBS_DRIVER } from '../../lib/jobs.constants.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
-import { NestRecordingLogger } from './app.js';
 
 /** One application on the BullMQ driver, and what a test looks at. */
 export interface BullmqApp {
