@@ -22,7 +22,16 @@ export class JobsController {
 
 const BODY_KEYS = new Set(['payload', 'priority', 'delay']);
 
-/** The body's shape only: ranges (priority, delay) are checked by `submit`, whose messages name the value. */
+/**
+ * What a client of this public endpoint may ask for. `submit` accepts far
+ * more (a priority up to 1 000 000, a delay of 24 days), but an anonymous
+ * client must not jump every queue, nor fill it with jobs that wait a day
+ * and keep readiness down meanwhile: an app bounds what it exposes.
+ */
+const PRIORITY = { min: -10, max: 10 };
+const MAX_DELAY_MS = 60_000;
+
+/** The body's shape and the endpoint's bounds; `submit` checks the rest, and its messages name the value. */
 function parseSubmitBody(body: unknown): { payload: object; options: SubmitOptions } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequestException('The body must be a JSON object: { "payload": {...}, "priority"?: n, "delay"?: ms }.');
@@ -37,12 +46,15 @@ function parseSubmitBody(body: unknown): { payload: object; options: SubmitOptio
     throw new BadRequestException(`"payload" must be a JSON object, got ${JSON.stringify(payload) ?? 'nothing'}.`);
   }
   const options: SubmitOptions = {};
-  if (priority !== undefined) options.priority = number('priority', priority);
-  if (delay !== undefined) options.delay = number('delay', delay);
+  if (priority !== undefined) options.priority = integer('priority', priority, PRIORITY.min, PRIORITY.max);
+  if (delay !== undefined) options.delay = integer('delay', delay, 0, MAX_DELAY_MS);
   return { payload, options };
 }
 
-function number(name: string, value: unknown): number {
+function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw new BadRequestException(`"${name}" must be a number, got ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BadRequestException(`"${name}" must be an integer from ${min} to ${max} on this endpoint, got ${value}.`);
+  }
   return value;
 }

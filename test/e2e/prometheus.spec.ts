@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { register, Registry } from 'prom-client';
 import { type Job, JobHandler, JobQueue, JobsModule } from 'nestjs-jobs';
 import { JobsPrometheusModule, type JobsPrometheusOptions } from 'nestjs-jobs/prometheus';
@@ -117,5 +117,23 @@ describe('JobsPrometheusModule', () => {
     await startApp({});
     expect(register.getSingleMetric('nestjs_jobs_completed_total')).toBeDefined();
     expect(sampleValue(parsePrometheusText(await register.metrics()).samples, 'nestjs_jobs_waiting', { type: 'email' })).toBe(0);
+  });
+
+  it('measures the wait on the queue\'s own clock: a wall-clock step records no hour-long wait', async () => {
+    const registry = new Registry();
+    const app = await startApp({ registry });
+    const jobs = app.get(JobQueue);
+    // The wall clock jumps an hour ahead (NTP, a VM resumed) between accept and start.
+    const now = Date.now();
+    const step = jest.spyOn(Date, 'now').mockImplementation(() => now + 3_600_000);
+    try {
+      await jobs.submit('email', { to: 'a@example.com' });
+      await app.get(Handlers).started[0]!.promise;
+    } finally {
+      step.mockRestore();
+    }
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_count', { type: 'email' })).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_sum', { type: 'email' })).toBeLessThan(5);
   });
 });

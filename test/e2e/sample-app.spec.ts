@@ -77,8 +77,11 @@ describe('sample app: POST /jobs/:type', () => {
     ['a body that is not an object', '/jobs/email', [1, 2], undefined, /The body must be a JSON object/],
     ['an unknown field', '/jobs/email', { payload: {}, retries: 9 }, undefined, /Unknown field\(s\) retries/],
     ['a priority that is not a number', '/jobs/email', { payload: {}, priority: 'high' }, undefined, /"priority" must be a number, got "high"/],
-    ['a priority out of range', '/jobs/email', { payload: {}, priority: 5_000_000 }, undefined, /"priority" must be an integer from -1000000 to 1000000, got 5000000/],
+    ['a priority out of range', '/jobs/email', { payload: {}, priority: 5_000_000 }, undefined, /"priority" must be an integer from -10 to 10 on this endpoint, got 5000000/],
+    ['a priority above what this endpoint allows', '/jobs/email', { payload: {}, priority: 11 }, undefined, /"priority" must be an integer from -10 to 10 on this endpoint, got 11/],
     ['a negative delay', '/jobs/email', { payload: {}, delay: -5 }, undefined, /"delay".*got -5/],
+    // A day-long delay from anyone on the network would fill the queue and keep readiness down for a day.
+    ['a delay of one day', '/jobs/report', { payload: {}, delay: 86_400_000 }, undefined, /"delay" must be an integer from 0 to 60000 on this endpoint, got 86400000/],
     ['malformed JSON', '/jobs/email', undefined, '{"payload": ', /JSON/],
   ])('answers 400 with a clear message for %s', async (_case, path, body, raw, message) => {
     const { url, jobs } = await startSample();

@@ -38,6 +38,6 @@ describe('in a real process', () => {
     const { code } = await app.exited;
     expect({ code, stderr: app.stderr() }).toEqual({ code: 0, stderr: '' });
     const report = JSON.parse(app.stdout().trim().split('\n').at(-1)!);
-    expect(report).toEqual({ failed: 7, problems: [] });
+    expect(report).toEqual({ failed: 9, problems: [] });
   });
 });

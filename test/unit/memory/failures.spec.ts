@@ -3,6 +3,13 @@ import type { Job } from '../../../lib/index.js';
 import { deferred, flush } from '../../support/deferred.js';
 import { createEngine } from '../../support/engine-harness.js';
 
+/** A value every `instanceof` check throws on. */
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
 describe('engine: handler failures', () => {
   const cases: Array<[string, () => unknown, string]> = [
     ['a synchronous throw', () => { throw new Error('sync boom'); }, 'sync boom'],
@@ -17,6 +24,8 @@ describe('engine: handler failures', () => {
       () => { throw { toString() { throw new Error('nope'); } }; },
       'Handler threw a value that cannot be described',
     ],
+    ['a thrown revoked Proxy (instanceof throws)', () => { throw revokedProxy(); }, 'Handler threw a value that cannot be described'],
+    ['a rejection with a revoked Proxy', () => Promise.reject(revokedProxy()), 'Handler threw a value that cannot be described'],
   ];
 
   it.each(cases)('fails the attempt on %s, with a readable error, and keeps the other workers going', async (_name, failing, message) => {

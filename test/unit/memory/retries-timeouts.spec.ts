@@ -251,3 +251,59 @@ describe('engine: per-attempt timeout', () => {
     expect(signals.every((signal) => !signal.aborted)).toBe(true);
   });
 });
+
+describe('engine: events come after the state they report', () => {
+  it('emits submitted once the job is counted, and retrying once its retry is', async () => {
+    let calls = 0;
+    const { engine, kernel, clock, submit, monitor } = createEngine({
+      maxRetries: 1,
+      backoff: { delay: 100 },
+      handlers: {
+        t: () => {
+          if (calls++ === 0) throw new Error('first');
+        },
+      },
+    });
+    const seen: Array<[string, number, number, number]> = [];
+    monitor.events$.subscribe((event) => {
+      const { waiting, delayed, active } = kernel.metrics();
+      seen.push([event.kind, waiting, delayed, active]);
+    });
+    engine.start();
+    await submit('t');
+    await flush();
+    await clock.advance(100);
+    await engine.onIdle();
+    expect(seen).toEqual([
+      ['submitted', 1, 0, 0],
+      ['started', 0, 0, 1],
+      ['retrying', 0, 1, 0],
+      ['started', 0, 0, 1],
+      ['completed', 0, 0, 0],
+    ]);
+  });
+
+  it('gives a job delayed by 0 ms backoff its retries, and never freezes the timer (backoff delay 0)', async () => {
+    let calls = 0;
+    const { engine, clock, submit, events } = createEngine({
+      maxRetries: 1100,
+      backoff: { delay: 0, factor: 2 },
+      handlers: {
+        t: () => {
+          if (++calls <= 1100) throw new Error('again');
+        },
+        later: () => undefined,
+      },
+    });
+    engine.start();
+    // 2^1100 is Infinity: with delay 0, 0 * Infinity was NaN, a due time that froze every delayed job.
+    const job = await submit('t');
+    const later = await submit('later', {}, { delay: 50 });
+    await flush();
+    expect(events.filter((event) => event.job.id === job.id).at(-1)).toMatchObject({ kind: 'completed', job: { attempts: 1100 } });
+    await clock.advance(50);
+    await engine.onIdle();
+    expect(events.filter((event) => event.job.id === job.id).at(-1)!.kind).toBe('completed');
+    expect(events.some((event) => event.kind === 'completed' && event.job.id === later.id)).toBe(true);
+  });
+});
