@@ -91,7 +91,7 @@ describe('jobRequest', () => {
     ['with non-ASCII letters', 'ünïcode'],
     ['with a slash', 'a/b'],
     ['a number', 42],
-  ])('refuses an id %s', (_, id) => {
+  ])('refuses a bad id: %s', (_, id) => {
     expect(refusal({ id })).toMatch(/^submit: option "id" must be 1–128 characters .*, got /);
   });
 
