@@ -11,12 +11,12 @@ export interface ResolvedJobsOptions extends DriverOptions {
 }
 
 /** The defaults, written down once. */
-export const JOBS_DEFAULTS = {
+export const JOBS_DEFAULTS = Object.freeze({
   maxRetries: 3,
   timeout: 30_000,
-  backoff: { delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 },
+  backoff: Object.freeze({ delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 }),
   shutdownTimeout: 30_000,
-} as const;
+} as const);
 
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'driver'];
 const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency'];

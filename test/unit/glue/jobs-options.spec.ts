@@ -36,6 +36,8 @@ describe('resolveJobsOptions', () => {
       driver: undefined,
     });
     expect(Object.isFrozen(resolved)).toBe(true);
+    // The defaults are shared by every app in the process: nobody may change them through one app's options.
+    expect(Object.isFrozen(resolved.backoff)).toBe(true);
   });
 
   it('keeps what is given, and merges a partial backoff over the defaults field by field', () => {
