@@ -158,6 +158,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   readonly #sizeWaiters = new SizeWaiters();
   #brokerError: string | null = null;
   #closing: Promise<void> | null = null;
+  #lastTimestamp = NaN;
+  #lastDate: Date | null = null;
 
   constructor(context: DriverContext, options: ResolvedBullmqOptions) {
     this.#context = context;
@@ -331,9 +333,18 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       priority,
       attempts,
       Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
-      new Date(bullJob.timestamp),
+      this.#dateAt(bullJob.timestamp),
       error,
     );
+  }
+
+  /** Jobs added in the same millisecond share their `createdAt`, as on the in-memory driver. */
+  #dateAt(timestamp: number): Date {
+    if (timestamp !== this.#lastTimestamp || this.#lastDate === null) {
+      this.#lastTimestamp = timestamp;
+      this.#lastDate = new Date(timestamp);
+    }
+    return this.#lastDate;
   }
 
   #refuse(error: JobsError): Promise<never> {
@@ -385,14 +396,29 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     return Math.max(0, Math.round(delay));
   };
 
-  async #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+  /**
+   * BullMQ's processor. The common case — a well-formed job, a free permit,
+   * a running driver, not this process's add still in flight — starts the
+   * attempt at once, without an async frame; anything else takes the slow path.
+   */
+  #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
     const handler = typeQueue.handler;
     const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkEnvelope(bullJob.data);
-    if (problem !== undefined) {
-      const message = malformedJob(bullJob.id, problem);
-      this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
-      throw new UnrecoverableError(message);
+    if (problem !== undefined) return this.#failMalformed(handler, bullJob, problem);
+    if (this.#permits < this.#workers && this.#state === 'running' && !this.#submitting.has(bullJob.id!)) {
+      this.#permits++;
+      return this.#run(typeQueue, bullJob, token);
     }
+    return this.#processWhenReady(typeQueue, bullJob, token);
+  }
+
+  async #failMalformed(handler: RegisteredHandler, bullJob: BullJob, problem: string): Promise<never> {
+    const message = malformedJob(bullJob.id, problem);
+    this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
+    throw new UnrecoverableError(message);
+  }
+
+  async #processWhenReady(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
     // A permit of the process-wide `workers` cap; a released permit passes straight to the next waiter.
     if (this.#permits < this.#workers) this.#permits++;
     else await new Promise<void>((resolve) => this.#permitWaiters.push(resolve));
@@ -407,14 +433,19 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       // A worker here may fetch the job before its add has answered: `submitted` comes first.
       await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
     }
-    const envelope = bullJob.data as Envelope;
-    const timeout = envelope.t ?? handler.timeout;
+    return this.#run(typeQueue, bullJob, token);
+  }
+
+  /** Runs one attempt on a permit already taken; settles as BullMQ should end the job. */
+  #run(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+    const handler = typeQueue.handler;
+    const timeout = (bullJob.data as Envelope).t ?? handler.timeout;
     const job = this.#snapshot(bullJob, handler.type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
     return new Promise<void>((succeed, fail) => {
       const attempt = new BullAttempt(bullJob, token, typeQueue, succeed, fail);
       typeQueue.active++;
       // Accepted by another process, maybe: its timestamp is that process's wall clock.
-      this.#runner.start(attempt, handler, job, timeout, typeQueue, Date.now() - bullJob.timestamp);
+      this.#runner.start(attempt, handler, job, timeout, typeQueue, this.#clock.now() - (Date.now() - bullJob.timestamp));
     });
   }
 

@@ -116,7 +116,8 @@ export class AttemptRunner<R> {
    * end through `attemptEnded`, which may come before `start` returns (a
    * handler that throws synchronously).
    */
-  start(record: R, handler: RegisteredHandler, job: Job, timeout: number, holder: BucketHolder, waitMs: number): void {
+  /** @param acceptedAt when the job was accepted, on the runner's clock (for the `started` event's `waitMs`). */
+  start(record: R, handler: RegisteredHandler, job: Job, timeout: number, holder: BucketHolder, acceptedAt: number): void {
     const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#grow();
     this.#active++;
     this.#record[slot] = record;
@@ -132,7 +133,7 @@ export class AttemptRunner<R> {
     const now = this.#clock.now();
     this.#startedAt[slot] = now;
     const bucket = (this.#bucket[slot] = this.#signals.acquire(now + timeout, holder));
-    this.#monitor.started(job, waitMs);
+    this.#monitor.started(job, now - acceptedAt);
     let result: unknown;
     try {
       result = handler.invoke(job, bucket.signal);

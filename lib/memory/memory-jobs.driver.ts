@@ -272,7 +272,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
       type.waiting--;
       type.running++;
       const job = this.#current(record);
-      runner.start(record, type.handler, job, record.timeout, type, this.#clock.now() - job.createdAt.getTime());
+      runner.start(record, type.handler, job, record.timeout, type, job.createdAt.getTime());
     }
     this.#pumping = false;
     if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
