@@ -205,3 +205,36 @@ describe('engine: bound, workers and per-type concurrency', () => {
     expect(idle).toBe(true);
   });
 });
+
+describe('engine: worker slots', () => {
+  it('allocates worker slots as attempts need them, not up front: many engines of 100 000 workers cost little', () => {
+    const before = process.memoryUsage().heapUsed;
+    // Up front, each engine of 100 000 workers took over 10 MB of slot arrays and callbacks.
+    const engines = Array.from({ length: 10 }, () => createEngine({ workers: 100_000, handlers: { t: () => undefined } }));
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(engines).toHaveLength(10);
+    expect(grown).toBeLessThan(30 * 1024 * 1024);
+  });
+
+  it('runs as many attempts at once as it has workers, reusing freed slots', async () => {
+    const gates: Array<() => void> = [];
+    const { engine, submit, kernel } = createEngine({
+      workers: 3,
+      queueSize: 10,
+      handlers: { t: () => new Promise<void>((resolve) => gates.push(resolve)) },
+    });
+    engine.start();
+    for (let i = 0; i < 5; i++) await submit('t');
+    await flush();
+    expect(kernel.metrics()).toMatchObject({ active: 3, waiting: 2 });
+    gates.shift()!();
+    await flush();
+    expect(kernel.metrics()).toMatchObject({ active: 3, waiting: 1, processed: 1 });
+    while (gates.length > 0) {
+      gates.shift()!();
+      await flush();
+    }
+    await engine.onIdle();
+    expect(kernel.metrics()).toMatchObject({ active: 0, waiting: 0, processed: 5 });
+  });
+});
