@@ -150,6 +150,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #redisActive = 0;
   #added = 0;
   #addedAtRead = 0;
+  /** Of those adds, the delayed ones: `metrics()` counts this process's own jobs where they went. */
+  #addedDelayed = 0;
+  #addedDelayedAtRead = 0;
   #inFlight = 0;
   #refreshTimer: TimerHandle | undefined;
   #refreshing: Promise<void> | null = null;
@@ -211,8 +214,15 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     return this.#add(this.#queue(handler), request);
   }
 
+  /** Redis's counts as last read, plus this process's adds since that read began: its own submits show at once. */
   counts(): QueueCounts {
-    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#runner.active, stuck: this.#runner.stuck };
+    const delayedSinceRead = this.#addedDelayed - this.#addedDelayedAtRead;
+    return {
+      waiting: this.#waiting + this.#added - this.#addedAtRead - delayedSinceRead,
+      delayed: this.#delayed + delayedSinceRead,
+      active: this.#runner.active,
+      stuck: this.#runner.stuck,
+    };
   }
 
   countsByType(): TypeCounts[] {
@@ -297,6 +307,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         }
       }
       this.#added++;
+      if (delay > 0) this.#addedDelayed++;
       const job = this.#snapshot(added, handler.type, priority, 0, undefined);
       this.#monitor.submitted(job);
       return job;
@@ -483,6 +494,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #readCounts(): Promise<void> {
     const addedAtStart = this.#added;
+    const addedDelayedAtStart = this.#addedDelayed;
     const queues = [...this.#queues.values()];
     const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
     let waiting = 0;
@@ -500,6 +512,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     this.#delayed = delayed;
     this.#redisActive = active;
     this.#addedAtRead = addedAtStart;
+    this.#addedDelayedAtRead = addedDelayedAtStart;
   }
 
   #scheduleRefresh(ms: number): void {
