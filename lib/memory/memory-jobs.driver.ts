@@ -114,7 +114,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   #readySeq = 0;
   #parked = 0;
 
-  /** Jobs accepted in the same millisecond share their `createdAt` (a Date costs ~0.2 µs and ~110 bytes). */
+  /** Jobs accepted in the same millisecond share their `createdAt`: a Date per job is a measurable share of a submit's time and memory. */
   #dateMs = NaN;
   #date: Date | null = null;
 
