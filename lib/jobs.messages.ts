@@ -17,3 +17,6 @@ export const invalidHandlerType = (where: string, type: unknown) =>
 export const noShutdownHooks = () =>
   'Shutdown hooks are not enabled, so SIGTERM ends the process without draining running jobs. ' +
   'Call app.enableShutdownHooks() before app.listen() (or right after createApplicationContext()).';
+
+export const invalidSchema = (where: string, value: unknown) =>
+  `${where}: option "schema" must be a Standard Schema v1 object (one with "~standard.validate", as zod, valibot and arktype schemas have), got ${describe(value)}.`;

@@ -49,3 +49,14 @@ export const ABANDONED_IDS_LOGGED = 20;
 export const abandonedJobs = (count: number, sample: readonly string[]) =>
   `Abandoned ${count} job(s) at shutdown: ${sample.join(', ')}` +
   (count > sample.length ? ` and ${count - sample.length} more (each has an "abandoned" event)` : '');
+
+export const invalidPayload = (type: string, handler: string, issues: string) =>
+  `submit: the payload of job type "${type}" does not match the schema of @JobHandler("${type}") on ${handler}: ${issues}. Nothing was queued.`;
+
+export const payloadNoLongerValid = (type: string, handler: string, issues: string) =>
+  `The stored payload does not match the schema of @JobHandler("${type}") on ${handler}: ${issues}. ` +
+  'The job failed for good without running its handler (it was submitted by an older release or from outside this app).';
+
+export const submitBeforeInit = (type: string) =>
+  `submit(${describe(type)}) was called before the application was initialised: handlers are found when the modules initialise. ` +
+  'Submit from onApplicationBootstrap or later (not from a constructor or onModuleInit), and in tests call await app.init() (or moduleRef.init()) first.';
