@@ -17,6 +17,7 @@ export type {
   SubmitOptions,
   TypeMetrics,
 } from './interfaces/job.interface.js';
+export type { JobPayloadIssue, JobSchema, JobSchemaProps, JobSchemaResult } from './interfaces/job-schema.interface.js';
 export type {
   BackoffOptions,
   JobHandlerOptions,
