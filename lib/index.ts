@@ -1,6 +1,7 @@
 export { JobsModule } from './jobs.module.js';
 export { JobHandler } from './job-handler.decorator.js';
 export { JobQueue } from './job.queue.js';
+export { JobsExceptionFilter } from './jobs-exception.filter.js';
 export type {
   Job,
   JobEvent,

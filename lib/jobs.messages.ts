@@ -20,3 +20,10 @@ export const noShutdownHooks = () =>
 
 export const invalidSchema = (where: string, value: unknown) =>
   `${where}: option "schema" must be a Standard Schema v1 object (one with "~standard.validate", as zod, valibot and arktype schemas have), got ${describe(value)}.`;
+
+export const importedTwice = (count: number, importers: readonly string[], configured: readonly string[]) =>
+  `JobsModule.forRoot/forRootAsync is imported ${count} times, with different options` +
+  (importers.length > 0 ? ` (by ${importers.join(' and by ')})` : '') +
+  (configured.length > 0 ? ` [${configured.join(' | ')}]` : '') +
+  ': each import would start its own queue, and JobQueue would come from either. ' +
+  'JobsModule is global: import it once, in the root module, and inject JobQueue anywhere.';

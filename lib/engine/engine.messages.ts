@@ -11,7 +11,15 @@ export function describe(value: unknown): string {
 }
 
 export const invalidOption = (where: string, option: string, value: unknown, expected: string) =>
-  `${where}: option "${option}" must be ${expected}, got ${describe(value)}.`;
+  isNumericString(value)
+    ? `${where}: option "${option}" must be ${expected}, got the string ${JSON.stringify(value)}: convert it with Number() ` +
+      '(values read from ConfigService or process.env are strings).'
+    : `${where}: option "${option}" must be ${expected}, got ${describe(value)}.`;
+
+/** "8", " 2.5 ", "1e3": what a configuration source hands over for a number. */
+function isNumericString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
+}
 
 export const missingOption = (where: string, option: string, expected: string) =>
   `${where}: option "${option}" is required; set it to ${expected}.`;
