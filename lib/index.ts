@@ -8,6 +8,8 @@ export type {
   JobEventKind,
   JobHandlerFn,
   JobPayload,
+  JobRecord,
+  JobState,
   JobSnapshot,
   JobsMetrics,
   JobsState,
