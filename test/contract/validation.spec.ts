@@ -4,6 +4,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import * as v from 'valibot';
 import { z } from 'zod';
 import { InvalidJobError, type Job, JobHandler, type JobSchema } from '../../lib/index.js';
+import { deferred } from '../support/deferred.js';
 import { driverFixtures } from '../support/drivers.js';
 import { startApp } from '../support/app.js';
 
@@ -12,13 +13,13 @@ const signup = z.object({ to: z.email(), tags: z.array(z.string()).default([]) }
 const order = v.object({ items: v.array(v.object({ sku: v.string(), quantity: v.pipe(v.number(), v.integer(), v.minValue(1)) })) });
 
 /** A hand-written async Standard Schema: trims the name; `refuse` makes it reject payloads it accepted before. */
-const renameRules = { refuse: false, throwWith: '' };
+const renameRules: { refuse: boolean; throwWith: string; gate: Promise<void> | null } = { refuse: false, throwWith: '', gate: null };
 const rename: StandardSchemaV1<{ name: string }, { name: string }> = {
   '~standard': {
     version: 1,
     vendor: 'hand-written',
     async validate(value) {
-      await Promise.resolve();
+      await (renameRules.gate ?? Promise.resolve());
       if (renameRules.throwWith) throw new Error(renameRules.throwWith);
       const name = (value as { name?: unknown } | null)?.name;
       if (renameRules.refuse || typeof name !== 'string') return { issues: [{ message: 'name must be a string', path: [{ key: 'name' }] }] };
@@ -119,6 +120,25 @@ describe.each(driverFixtures)('$name driver: payload validation (Standard Schema
     }
     expect(t.jobs.metrics()).toMatchObject({ rejected: 2, processed: 1 });
     await t.close();
+  });
+
+  it('refuses a submit whose async schema settles after shutdown began, with QueueClosedError', async () => {
+    const t = await startApp({ workers: 1, queueSize: 5 }, { providers: [ValidatedService] }, fixture);
+    const gate = deferred();
+    renameRules.gate = gate.promise;
+    try {
+      const pending = t.jobs.submit('rename', { name: 'Ada' });
+      const closed = new Promise<void>((resolve) => t.jobs.events$.subscribe({ complete: resolve }));
+      const closing = t.close();
+      await closed;
+      gate.resolve();
+      await expect(pending).rejects.toThrow('The queue is shutting down and accepts no more jobs.');
+      await closing;
+    } finally {
+      renameRules.gate = null;
+    }
+    expect(t.jobs.metrics()).toMatchObject({ rejected: 1, waiting: 0, abandoned: 0 });
+    expect(t.app.get(ValidatedService).seen).toEqual([]);
   });
 
   it('fails a job for good, without calling its handler, when its stored payload no longer matches before an attempt', async () => {

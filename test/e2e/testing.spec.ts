@@ -213,6 +213,58 @@ describe('the test clock', () => {
   });
 });
 
+describe('schemas under the tester', () => {
+  /** Which payload versions this release reads. */
+  const reads = { upTo: 2 };
+
+  @Injectable()
+  class ImportService {
+    readonly seen: unknown[] = [];
+    @JobHandler('import', {
+      maxRetries: 3,
+      schema: {
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: (value: unknown) => {
+            const version = (value as { version?: unknown }).version;
+            return typeof version === 'number' && version <= reads.upTo
+              ? { value: { ...(value as object), checked: true } }
+              : { issues: [{ message: 'unsupported version', path: ['version'] }] };
+          },
+        },
+      },
+    })
+    run(job: Job): void {
+      this.seen.push(job.payload);
+    }
+  }
+
+  it('fails a stored job that no longer matches at its attempt (which counts), and gives the handler the output', async () => {
+    @Module({ imports: [JobsModule.forRoot({ workers: 1, queueSize: 10 })], providers: [ImportService] })
+    class ImportModule {}
+    const tester = createJobsTester();
+    const moduleRef = await tester.override(Test.createTestingModule({ imports: [ImportModule] })).setLogger(new NestRecordingLogger()).compile();
+    await moduleRef.init();
+    const jobs = moduleRef.get(JobQueue);
+    reads.upTo = 2;
+    await jobs.submit('import', { version: 2 });
+    await jobs.submit('import', { version: 2 });
+    expect(await tester.runNext()).toMatchObject({ state: 'completed', payload: { version: 2 } });
+
+    reads.upTo = 1; // as if a newer release read a job an older one wrote
+    const failed = await tester.runNext();
+    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1, attempts: 0, payload: { version: 2 } });
+    expect(failed?.error).toMatch(/^The stored payload does not match the schema of @JobHandler\("import"\) on ImportService\.run: version: unsupported version\./);
+    expect(moduleRef.get(ImportService).seen).toEqual([{ version: 2, checked: true }]);
+
+    await expect(jobs.submit('import', { version: 2 })).rejects.toMatchObject({ issues: [{ path: ['version'], message: 'unsupported version' }] });
+    expect(tester.jobs()).toHaveLength(2);
+    expect(jobs.metrics()).toMatchObject({ processed: 1, failed: 1, retried: 0, rejected: 1 });
+    await moduleRef.close();
+  });
+});
+
 describe("'auto' mode", () => {
   it('runs jobs as they are submitted, with delays on the test clock', async () => {
     const { tester, moduleRef, jobs, events } = await start(configs['BullMQ, by forRootAsync']!().module, 'auto');
