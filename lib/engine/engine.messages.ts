@@ -67,4 +67,4 @@ export const payloadNoLongerValid = (type: string, handler: string, issues: stri
 
 export const submitBeforeInit = (type: string) =>
   `submit(${describe(type)}) was called before the application was initialised: handlers are found when the modules initialise. ` +
-  'Submit from onApplicationBootstrap or later (not from a constructor or onModuleInit), and in tests call await app.init() (or moduleRef.init()) first.';
+  'Submit from onModuleInit or later (not from a constructor), and in tests call await app.init() (or moduleRef.init()) first.';

@@ -39,7 +39,7 @@ describe('a submit made before the application is initialised', () => {
     await expect(early).rejects.toBeInstanceOf(UnknownJobTypeError);
     await expect(early).rejects.toThrow(
       'submit("email") was called before the application was initialised: handlers are found when the modules initialise. ' +
-        'Submit from onApplicationBootstrap or later (not from a constructor or onModuleInit), and in tests call await app.init() (or moduleRef.init()) first.',
+        'Submit from onModuleInit or later (not from a constructor), and in tests call await app.init() (or moduleRef.init()) first.',
     );
     await moduleRef.init();
     await expect(jobs.submit('email', { to: 'ada@example.com' })).resolves.toMatchObject({ type: 'email' });
@@ -59,6 +59,27 @@ describe('a submit made before the application is initialised', () => {
     expect(error).toBeInstanceOf(UnknownJobTypeError);
     expect((error as Error).message).toMatch(/^submit\("email"\) was called before the application was initialised/);
     expect((error as Error).message).not.toContain('No @JobHandler was found');
+    await moduleRef.close();
+  });
+});
+
+describe('a submit from onModuleInit', () => {
+  it('is accepted: JobsModule is global, so it finds the handlers before the modules that use it initialise', async () => {
+    @Injectable()
+    class WarmUp {
+      submitted: Promise<Job> | undefined;
+      constructor(private readonly jobs: JobQueue) {}
+      onModuleInit(): void {
+        this.submitted = this.jobs.submit('email', { to: 'warm@example.com' });
+      }
+    }
+    @Module({ providers: [WarmUp] })
+    class WarmUpModule {}
+    const moduleRef = await compileModule([JobsModule.forRoot({ workers: 1, queueSize: 5 }), WarmUpModule], [MailService]);
+    await moduleRef.init();
+    await expect(moduleRef.get(WarmUp).submitted).resolves.toMatchObject({ type: 'email' });
+    await moduleRef.get(JobQueue).onIdle();
+    expect(moduleRef.get(MailService).sent).toEqual(['warm@example.com']);
     await moduleRef.close();
   });
 });
