@@ -211,6 +211,21 @@ describe('the test clock', () => {
     expect(moduleRef.get(ReportService).aborted).toBe(1);
     await moduleRef.close();
   });
+
+  it('says so when a job is ready but every worker is busy, instead of waiting for ever', async () => {
+    const { tester, moduleRef, jobs } = await start(JobsModule.forRoot({ workers: 1, queueSize: 10 }));
+    await jobs.submit('report', {});
+    await jobs.submit('email', { to: 'ada@example.com' });
+    const report = tester.runNext();
+    await expect(tester.runNext()).rejects.toThrow(
+      'tester.runNext(): a job is ready but all 1 worker(s) are busy with attempts that have not settled. ' +
+        'Let them finish, or move the clock to their timeout with tester.advance(ms).',
+    );
+    await tester.advance(5_000);
+    expect(await report).toMatchObject({ type: 'report', state: 'failed' });
+    expect(await tester.runNext()).toMatchObject({ type: 'email', state: 'completed' });
+    await moduleRef.close();
+  });
 });
 
 describe('schemas under the tester', () => {
