@@ -62,6 +62,7 @@ function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Conte
     timeout: 30_000,
     backoff: JOBS_DEFAULTS.backoff,
     concurrency: Infinity,
+    schema: undefined,
   });
   const monitor = new JobMonitor(silent);
   const options = resolveJobsOptions({ workers, queueSize });

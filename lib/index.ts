@@ -1,12 +1,15 @@
 export { JobsModule } from './jobs.module.js';
 export { JobHandler } from './job-handler.decorator.js';
 export { JobQueue } from './job.queue.js';
+export { JobsExceptionFilter } from './jobs-exception.filter.js';
 export type {
   Job,
   JobEvent,
   JobEventKind,
   JobHandlerFn,
   JobPayload,
+  JobRecord,
+  JobState,
   JobSnapshot,
   JobsMetrics,
   JobsState,
@@ -17,6 +20,7 @@ export type {
   SubmitOptions,
   TypeMetrics,
 } from './interfaces/job.interface.js';
+export type { JobPayloadIssue, JobSchema, JobSchemaProps, JobSchemaResult } from './interfaces/job-schema.interface.js';
 export type {
   BackoffOptions,
   JobHandlerOptions,

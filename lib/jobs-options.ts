@@ -3,7 +3,8 @@ import { DRIVER_FACTORY_BRAND, type DriverOptions, type JobsDriverFactory } from
 import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
 import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions } from './interfaces/jobs-options.interface.js';
-import { invalidDriver } from './jobs.messages.js';
+import { invalidDriver, invalidSchema } from './jobs.messages.js';
+import type { JobSchema } from './interfaces/job-schema.interface.js';
 
 /** The module's options with every default applied, checked once at start-up. */
 export interface ResolvedJobsOptions extends DriverOptions {
@@ -19,7 +20,7 @@ export const JOBS_DEFAULTS = Object.freeze({
 } as const);
 
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'driver'];
-const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency'];
+const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'schema'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
 const WHERE = 'JobsModule';
 
@@ -49,6 +50,7 @@ export interface ResolvedHandlerOptions {
   timeout: number;
   backoff: Readonly<BackoffOptions>;
   concurrency: number;
+  schema: JobSchema | undefined;
 }
 
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
@@ -58,7 +60,16 @@ export function resolveHandlerOptions(where: string, raw: unknown, module: Resol
     timeout: optional(where, 'timeout', options.timeout, 1, MS, module.timeout),
     backoff: resolveBackoff(where, options.backoff, module.backoff),
     concurrency: optional(where, 'concurrency', options.concurrency, 1, COUNT, Infinity),
+    schema: resolveSchema(where, options.schema),
   };
+}
+
+/** A Standard Schema v1 object: anything with a `~standard.validate` function. */
+function resolveSchema(where: string, schema: unknown): JobSchema | undefined {
+  if (schema === undefined) return undefined;
+  const props = typeof schema === 'object' || typeof schema === 'function' ? (schema as Partial<JobSchema> | null)?.['~standard'] : undefined;
+  if (typeof props?.validate !== 'function') throw new JobsConfigurationError(invalidSchema(where, schema));
+  return schema as JobSchema;
 }
 
 function isDriverFactory(value: unknown): value is JobsDriverFactory {

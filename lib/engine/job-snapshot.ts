@@ -18,3 +18,8 @@ export function jobSnapshot(
 export function nextSnapshot(job: Job, attempts: number, error: string | undefined): Job {
   return jobSnapshot(job.id, job.type, job.payload, job.priority, attempts, job.maxRetries, job.createdAt, error);
 }
+
+/** The job as its handler sees it: the same snapshot with the schema's output as payload. */
+export function withPayload(job: Job, payload: unknown): Job {
+  return jobSnapshot(job.id, job.type, payload, job.priority, job.attempts, job.maxRetries, job.createdAt, job.error);
+}

@@ -1,4 +1,5 @@
 import type { Job, JobHandlerFn, JobsState, JobsStatus } from '../interfaces/job.interface.js';
+import type { JobSchema } from '../interfaces/job-schema.interface.js';
 import type { BackoffOptions } from '../interfaces/jobs-options.interface.js';
 import type { Clock } from './clock.js';
 import type { JobMonitor } from './job-monitor.js';
@@ -47,6 +48,8 @@ export interface RegisteredHandler {
   readonly backoff: Readonly<BackoffOptions>;
   /** Max running attempts of this type; `Infinity` when unlimited. */
   readonly concurrency: number;
+  /** The payload's Standard Schema, checked at submit and before each attempt; undefined for none. */
+  readonly schema: JobSchema | undefined;
 }
 
 /** The handlers known to this process. Complete before `JobsDriver.start()` runs. */

@@ -45,6 +45,26 @@ export interface JobSnapshot<Payload> {
   readonly error?: string;
 }
 
+/** Where a job is. A job waiting for its retry is `delayed`. */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/**
+ * A job and where it is: the `Job` fields (`payload` as submitted, a schema's
+ * input) plus its state and how its attempts went. On a finished record
+ * `attempts` is `attemptsMade − 1`, as for the attempt it reports.
+ */
+export interface JobRecord<P = any> extends JobSnapshot<JobPayload<P>> {
+  readonly state: JobState;
+  /** Attempts started so far. */
+  readonly attemptsMade: number;
+  /** The last failed attempt's error message. */
+  readonly error?: string;
+  /** The handler's resolved value (JSON on BullMQ). */
+  readonly result?: unknown;
+  /** When the job completed or failed for good. */
+  readonly finishedAt?: Date;
+}
+
 /** What a job handler is: called with the job and the attempt's abort signal. */
 export type JobHandlerFn<P = any> = (job: Job<P>, signal: AbortSignal) => unknown;
 

@@ -1,4 +1,5 @@
 import type { JobsDriverFactory } from '../engine/jobs-driver.js';
+import type { JobSchema } from './job-schema.interface.js';
 
 /** Retry n waits `min(delay * factor^(n-1), maxDelay)`, less a random share of up to `jitter` of it. */
 export interface BackoffOptions {
@@ -40,6 +41,12 @@ export interface JobHandlerOptions {
   backoff?: Partial<BackoffOptions>;
   /** Max running attempts of this type at once (integer >= 1). */
   concurrency?: number;
+  /**
+   * A Standard Schema v1 object (zod, valibot, arktype, …) the payload must
+   * match: checked at `submit` and again before each attempt; the handler
+   * gets the schema's output.
+   */
+  schema?: JobSchema;
 }
 
 /** What `useClass` / `useExisting` of `forRootAsync` implement. */

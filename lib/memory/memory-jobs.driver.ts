@@ -27,6 +27,10 @@ import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 export interface MemoryDriverTuning {
   /** Width of a deadline slot: signals abort at most this late. Default 2 ms. */
   signalGranularityMs?: number;
+  /** Attempts start only through `runNext()`, never on their own (the tester's manual mode). */
+  manual?: boolean;
+  /** `close()` abandons at once what has not finished instead of draining on the clock (a test clock may never move). */
+  abandonOnClose?: boolean;
 }
 
 const WAITING = 0;
@@ -106,6 +110,8 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #shutdownTimeout: number;
   readonly #nextId = createIdGenerator();
   readonly #runner: AttemptRunner<MemoryJob>;
+  readonly #manual: boolean;
+  readonly #abandonOnClose: boolean;
 
   readonly #ready = new ReadyQueue<MemoryJob>();
   readonly #delayed: TimerQueue<DelayedJob>;
@@ -135,6 +141,8 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     this.#handlers = handlers;
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
+    this.#manual = tuning.manual === true;
+    this.#abandonOnClose = tuning.abandonOnClose === true;
     this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
     this.#runner = new AttemptRunner(
       { clock, monitor, random, capacity: options.workers, signalGranularityMs: tuning.signalGranularityMs ?? 2 },
@@ -170,7 +178,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     } else {
       this.#makeReady(record);
       // Handlers never run inside submit: the pump runs on a microtask.
-      if (!this.#pumpScheduled && this.#state === 'running' && !this.#runner.full) {
+      if (!this.#pumpScheduled && this.#state === 'running' && !this.#runner.full && !this.#manual) {
         this.#pumpScheduled = true;
         void SETTLED.then(this.#scheduledPump);
       }
@@ -213,7 +221,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'draining';
     this.#closing = new Promise((resolve) => (this.#closed = resolve));
-    if (!this.#started) {
+    if (!this.#started || this.#abandonOnClose) {
       // Never bootstrapped: nothing may run now, so whatever was accepted is abandoned.
       this.#abandonAll();
     } else {
@@ -254,13 +262,33 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
 
   /** Starts attempts while workers are free. Re-entrant calls (a handler that throws synchronously) fall through to the running loop. */
   #pump(): void {
-    if (this.#pumping || this.#state === 'created' || this.#state === 'closed') return;
+    if (this.#pumping || this.#manual || this.#state === 'created' || this.#state === 'closed') return;
     this.#pumping = true;
-    const ready = this.#ready;
     const runner = this.#runner;
-    while (!runner.full) {
-      const record = ready.pop();
-      if (record === undefined) break;
+    while (!runner.full && this.#startNext() !== undefined);
+    this.#pumping = false;
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+  }
+
+  /**
+   * Manual mode: starts one attempt of the next ready job (by priority, a
+   * saturated type's jobs set aside) and returns the job it started;
+   * undefined when nothing is ready, every worker is busy, or the driver is
+   * not running.
+   */
+  runNext(): Job | undefined {
+    if (this.#state !== 'running' && this.#state !== 'draining') return undefined;
+    if (this.#runner.full) return undefined;
+    const job = this.#startNext();
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    return job;
+  }
+
+  /** Pops ready jobs until one may start, and starts it: the job started, or undefined. */
+  #startNext(): Job | undefined {
+    for (;;) {
+      const record = this.#ready.pop();
+      if (record === undefined) return undefined;
       const type = record.type;
       if (type.running >= type.limit) {
         // Its type is saturated: set it aside so the jobs behind it can start.
@@ -272,10 +300,9 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
       type.waiting--;
       type.running++;
       const job = this.#current(record);
-      runner.start(record, type.handler, job, record.timeout, type, job.createdAt.getTime());
+      this.#runner.start(record, type.handler, job, record.timeout, type, job.createdAt.getTime());
+      return job;
     }
-    this.#pumping = false;
-    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
   }
 
   attemptEnded(record: MemoryJob, job: Job, verdict: number, _result: unknown, now: number): void {

@@ -101,7 +101,7 @@ describe('sample app: POST /jobs/:type', () => {
     const refused = await post(`${url}/jobs/email`, { payload: { to: 'c@example.com' } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'QueueFullError', message: expect.stringMatching(/full/) });
+    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/full/) });
     expect(jobs.metrics()).toMatchObject({ rejected: 1, waiting: 1, active: 1 });
   });
 });
@@ -150,7 +150,7 @@ describe('sample app: health', () => {
     const refused = await post(`${url}/jobs/email`, { payload: {} });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toMatchObject({ error: 'QueueClosedError' });
+    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/shutting down/) });
     work.releaseAll();
     await closing;
     current = undefined;

@@ -84,7 +84,8 @@ describe('resolveJobsOptions', () => {
     ['queueSize', 0, 'an integer >= 1', '0'],
     ['queueSize', Number.NaN, 'an integer >= 1', 'NaN'],
     ['maxRetries', -1, 'an integer >= 0', '-1'],
-    ['maxRetries', '3', 'an integer >= 0', '"3"'],
+    ['maxRetries', '3', 'an integer >= 0', 'the string "3": convert it with Number() (values read from ConfigService or process.env are strings)'],
+    ['maxRetries', 'three', 'an integer >= 0', '"three"'],
     ['timeout', 0, `an integer from 1 to ${MAX_MS}`, '0'],
     ['shutdownTimeout', Infinity, `an integer from 1 to ${MAX_MS}`, 'Infinity'],
   ])('refuses %s %p, naming the option and the value', (option, value, expected, shown) => {
@@ -94,7 +95,7 @@ describe('resolveJobsOptions', () => {
   it.each([
     [{ factor: 0.5 }, 'backoff.factor', 'a finite number >= 1', '0.5'],
     [{ factor: Infinity }, 'backoff.factor', 'a finite number >= 1', 'Infinity'],
-    [{ factor: '2' }, 'backoff.factor', 'a finite number >= 1', '"2"'],
+    [{ factor: '2' }, 'backoff.factor', 'a finite number >= 1', 'the string "2": convert it with Number() (values read from ConfigService or process.env are strings)'],
     [{ jitter: -0.1 }, 'backoff.jitter', 'a number from 0 to 1', '-0.1'],
     [{ jitter: 1.1 }, 'backoff.jitter', 'a number from 0 to 1', '1.1'],
     [{ jitter: Number.NaN }, 'backoff.jitter', 'a number from 0 to 1', 'NaN'],
@@ -184,7 +185,7 @@ describe('resolveHandlerOptions', () => {
     expect(handlerError({ concurrency: 0 })).toBe(
       `${HANDLER}: option "concurrency" must be an integer >= 1, got 0.`,
     );
-    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency.`);
+    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency, schema.`);
     expect(handlerError('fast')).toBe(`${HANDLER}: options must be an object, got "fast".`);
   });
 
