@@ -49,3 +49,25 @@ export const ABANDONED_IDS_LOGGED = 20;
 export const abandonedJobs = (count: number, sample: readonly string[]) =>
   `Abandoned ${count} job(s) at shutdown: ${sample.join(', ')}` +
   (count > sample.length ? ` and ${count - sample.length} more (each has an "abandoned" event)` : '');
+
+export const invalidListField = (field: string, value: unknown, expected: string) =>
+  `listJobs: "${field}" must be ${expected}, got ${describe(value)}.`;
+
+export const malformedCursor = (value: unknown) =>
+  `listJobs: "cursor" must be the "next" of a previous page of the same state and type, got ${describe(value)}. ` +
+  'Start again without a cursor.';
+
+export const unknownListType = (where: string, type: unknown, known: readonly string[]) =>
+  `${where}: "type" must be a job type this process handles (${known.map((t) => JSON.stringify(t)).join(', ') || 'none'}), ` +
+  `got ${describe(type)}.`;
+
+export const invalidLookupId = (where: string, id: unknown) =>
+  `${where}: "id" must be a job id (1–128 characters of A-Z a-z 0-9 _ . -), got ${describe(id)}.`;
+
+export const jobNotFound = (id: string) => `No job with id ${JSON.stringify(id)}, live or kept: it never existed, or it was removed or aged out.`;
+
+export const notRetriable = (id: string, state: string) =>
+  `Job ${JSON.stringify(id)} is ${state}: only a failed job can be retried.`;
+
+export const notRemovable = (id: string) =>
+  `Job ${JSON.stringify(id)} is active: a running job cannot be removed. Wait for it to finish, then remove it.`;

@@ -1,12 +1,13 @@
-import type { Job } from '../interfaces/job.interface.js';
+import type { Job, JobRecord, JobStateCounts } from '../interfaces/job.interface.js';
 import { type AttemptHost, AttemptRunner, COMPLETED, FAILED } from '../engine/attempt-runner.js';
 import type { Clock, TimerHandle } from '../engine/clock.js';
 import type { BucketHolder, DeadlineBucket } from '../engine/deadline-signals.js';
-import { queueFull, shuttingDownReason } from '../engine/engine.messages.js';
+import { jobNotFound, malformedCursor, notRemovable, notRetriable, queueFull, shuttingDownReason } from '../engine/engine.messages.js';
 import { createIdGenerator } from '../engine/job-ids.js';
 import type { JobMonitor } from '../engine/job-monitor.js';
 import type { JobRequest } from '../engine/job-request.js';
-import { jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
+import { jobRecord, jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
+import type { DriverPage, ListQuery, PagePosition } from '../engine/job-store.js';
 import type {
   DriverContext,
   DriverHealth,
@@ -17,10 +18,11 @@ import type {
   RegisteredHandler,
   TypeCounts,
 } from '../engine/jobs-driver.js';
-import { QueueFullError } from '../engine/jobs.errors.js';
+import { InvalidJobError, JobNotFoundError, JobStateError, QueueFullError } from '../engine/jobs.errors.js';
 import type { HeapEntry } from '../engine/min-heap.js';
 import { TimerQueue } from '../engine/timer-queue.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
+import { KeptJob, KeptJobs } from './kept-jobs.js';
 import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
@@ -34,6 +36,7 @@ const DELAYED = 1;
 const RUNNING = 2;
 const DONE = 3;
 const ABANDONED = 4;
+const REMOVED = 5;
 
 /**
  * Schedules the pump on a microtask. Not queueMicrotask: Node wraps each of
@@ -49,11 +52,16 @@ class TypeState implements BucketHolder {
   waiting = 0;
   delayed = 0;
   readonly limit: number;
+  /** Read once per type, so a finish that keeps nothing costs one comparison. */
+  readonly keepCompleted: boolean;
+  readonly keepFailed: boolean;
   parked: ReadyQueue<MemoryJob> | null = null;
   bucket: DeadlineBucket | null = null;
 
   constructor(readonly handler: RegisteredHandler) {
     this.limit = handler.concurrency;
+    this.keepCompleted = handler.retention.completed.count > 0;
+    this.keepFailed = handler.retention.failed.count > 0;
   }
 }
 
@@ -65,7 +73,7 @@ class TypeState implements BucketHolder {
  */
 class MemoryJob implements ReadyEntry {
   readonly priority: number;
-  /** When it became ready: FIFO order within its priority. */
+  /** When it became ready (FIFO order within its priority); while it runs, when it started. */
   seq = 0;
   state = WAITING;
   /** Attempts made before the one running or next to run. */
@@ -111,6 +119,10 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #delayed: TimerQueue<DelayedJob>;
   readonly #types: TypeState[] = [];
   readonly #byId = new Map<string, MemoryJob>();
+  /** Every kept finished job by id; the stores below keep it in step. */
+  readonly #keptById = new Map<string, KeptJob>();
+  readonly #completed = new KeptJobs('completed', this.#keptById);
+  readonly #failed = new KeptJobs('failed', this.#keptById);
   #readySeq = 0;
   #parked = 0;
 
@@ -162,11 +174,23 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     const type = (this.#types[handler.index] ??= new TypeState(handler));
     const now = this.#clock.now();
     const keyed = id !== undefined;
+    if (keyed && this.#keptById.size !== 0) {
+      // A kept finished record of this id is replaced by the new job.
+      const kept = this.#keptById.get(id);
+      if (kept !== undefined) kept.store!.remove(kept);
+    }
     const job = jobSnapshot(id ?? this.#nextId(), handler.type, request.payload, request.priority, 0, request.maxRetries, this.#dateAt(now), undefined);
     const record = new MemoryJob(job, type, request.timeout, keyed);
-    if (keyed) this.#byId.set(job.id, record);
-    if (request.delay > 0) {
-      this.#delay(record, now + request.delay);
+    this.#accept(record, request.delay, now);
+    this.#monitor.submitted(job);
+    return Promise.resolve(job);
+  }
+
+  /** Enqueues a new record: delayed, or ready with the pump scheduled. */
+  #accept(record: MemoryJob, delay: number, now: number): void {
+    if (record.keyed) this.#byId.set(record.job.id, record);
+    if (delay > 0) {
+      this.#delay(record, now + delay);
     } else {
       this.#makeReady(record);
       // Handlers never run inside submit: the pump runs on a microtask.
@@ -175,8 +199,6 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         void SETTLED.then(this.#scheduledPump);
       }
     }
-    this.#monitor.submitted(job);
-    return Promise.resolve(job);
   }
 
   counts(): QueueCounts {
@@ -221,6 +243,189 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
       this.#checkDrained();
     }
     return this.#closing;
+  }
+
+  // ---- the job store --------------------------------------------------------
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    const kept = this.#keptLookup(id);
+    if (kept !== undefined) return Promise.resolve(this.#keptRecord(kept));
+    const live = this.#findLive(id);
+    return Promise.resolve(live === undefined ? undefined : this.#liveRecord(live));
+  }
+
+  listJobs(query: ListQuery): Promise<DriverPage> {
+    const { state, type, limit, after } = query;
+    if (state === 'completed' || state === 'failed') {
+      const store = state === 'completed' ? this.#completed : this.#failed;
+      if (after !== undefined && !(after.length === 2 && typeof after[0] === 'number' && typeof after[1] === 'string')) {
+        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
+      }
+      store.prune(this.#clock.now(), type?.index);
+      const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
+      const more = page.length > limit;
+      if (more) page.pop();
+      const last = page.at(-1);
+      return Promise.resolve({
+        jobs: page.map((kept) => this.#keptRecord(kept)),
+        next: more && last !== undefined ? [last.seq, last.job.id] : undefined,
+      });
+    }
+    let records: MemoryJob[];
+    let keyOf: (record: MemoryJob) => PagePosition;
+    if (state === 'waiting') {
+      records = this.#ready.values();
+      for (const t of this.#types) if (t?.parked) records.push(...t.parked.values());
+      records.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      keyOf = (record) => [record.priority, record.seq];
+    } else if (state === 'delayed') {
+      const entries = [...this.#delayed.values()].sort((a, b) => a.key - b.key || a.seq - b.seq);
+      const due = new Map<MemoryJob, DelayedJob>();
+      for (const entry of entries) due.set(entry.record, entry);
+      records = entries.map((entry) => entry.record);
+      keyOf = (record) => [due.get(record)!.key, due.get(record)!.seq];
+    } else {
+      records = this.#runner.running();
+      keyOf = (record) => [record.seq];
+    }
+    if (type !== undefined) records = records.filter((record) => record.type.handler === type);
+    let start = 0;
+    if (after !== undefined) {
+      if (after.length !== (state === 'active' ? 1 : 2) || after.some((part) => typeof part !== 'number')) {
+        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
+      }
+      start = records.findIndex((record) => comesAfter(state, keyOf(record), after as readonly number[]));
+      if (start === -1) start = records.length;
+    }
+    const page = records.slice(start, start + limit);
+    const more = start + limit < records.length;
+    return Promise.resolve({ jobs: page.map((record) => this.#liveRecord(record)), next: more ? keyOf(page.at(-1)!) : undefined });
+  }
+
+  jobCounts(): Promise<Record<string, JobStateCounts>> {
+    const now = this.#clock.now();
+    this.#completed.prune(now);
+    this.#failed.prune(now);
+    const counts: Record<string, JobStateCounts> = {};
+    for (const { type, index } of this.#handlers.all()) {
+      const state = this.#types[index];
+      counts[type] = {
+        waiting: state?.waiting ?? 0,
+        delayed: state?.delayed ?? 0,
+        active: state?.running ?? 0,
+        completed: this.#completed.size(index),
+        failed: this.#failed.size(index),
+      };
+    }
+    return Promise.resolve(counts);
+  }
+
+  retryJob(id: string): Promise<JobRecord> {
+    const kept = this.#keptLookup(id);
+    if (kept === undefined) {
+      const live = this.#findLive(id);
+      if (live === undefined) return Promise.reject(new JobNotFoundError(jobNotFound(id), id));
+      const state = this.#liveState(live);
+      return Promise.reject(new JobStateError(notRetriable(id, state), id, state));
+    }
+    if (kept.store !== this.#failed) return Promise.reject(new JobStateError(notRetriable(id, 'completed'), id, 'completed'));
+    if (this.#size() >= this.#queueSize) return Promise.reject(new QueueFullError(queueFull(this.#queueSize)));
+    return Promise.resolve(this.#liveRecord(this.#redrive(kept)));
+  }
+
+  retryJobs(type: RegisteredHandler | undefined): Promise<number> {
+    this.#failed.prune(this.#clock.now(), type?.index);
+    let retried = 0;
+    // Oldest first, while there is room: what does not fit stays failed.
+    for (const kept of this.#failed.values(type?.index).reverse()) {
+      if (this.#size() >= this.#queueSize) break;
+      this.#redrive(kept);
+      retried++;
+    }
+    return Promise.resolve(retried);
+  }
+
+  removeJob(id: string): Promise<boolean> {
+    const kept = this.#keptLookup(id);
+    if (kept !== undefined) {
+      kept.store!.remove(kept);
+      this.#monitor.removed(kept.job);
+      return Promise.resolve(true);
+    }
+    const record = this.#findLive(id);
+    if (record === undefined) return Promise.resolve(false);
+    const type = record.type;
+    if (record.state === RUNNING) return Promise.reject(new JobStateError(notRemovable(id), id, 'active'));
+    if (record.state === WAITING) {
+      if (!this.#ready.remove(record)) {
+        type.parked!.remove(record);
+        this.#parked--;
+      }
+      type.waiting--;
+    } else {
+      this.#delayed.remove(this.#delayed.values().find((entry) => entry.record === record)!);
+      type.delayed--;
+    }
+    record.state = REMOVED;
+    if (record.keyed) this.#byId.delete(id);
+    this.#monitor.removed(this.#current(record));
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    if (this.#state === 'draining') this.#checkDrained();
+    if (this.#idleWaiters.pending && this.#isIdle()) this.#idleWaiters.settle();
+    return Promise.resolve(true);
+  }
+
+  /** A kept failed job, enqueued again from attempt 0 with its id, payload and options. */
+  #redrive(kept: KeptJob): MemoryJob {
+    kept.store!.remove(kept);
+    const old = kept.job;
+    const type = this.#types[kept.typeIndex]!;
+    const now = this.#clock.now();
+    const job = jobSnapshot(old.id, old.type, old.payload, old.priority, 0, old.maxRetries, this.#dateAt(now), undefined);
+    const record = new MemoryJob(job, type, kept.timeout, kept.keyed);
+    this.#accept(record, 0, now);
+    this.#monitor.retriedManually(job);
+    return record;
+  }
+
+  /** A kept record within its age, or undefined (one past its age is evicted). */
+  #keptLookup(id: string): KeptJob | undefined {
+    const kept = this.#keptById.get(id);
+    if (kept === undefined) return undefined;
+    const store = kept.store!;
+    const now = this.#clock.now();
+    if (!store.expired(kept, now)) return kept;
+    store.prune(now, kept.typeIndex);
+    return undefined;
+  }
+
+  /** A job waiting, delayed or running: by its key, or (a generated id) by a scan, since only keyed ids are indexed. */
+  #findLive(id: string): MemoryJob | undefined {
+    const keyed = this.#byId.get(id);
+    if (keyed !== undefined) return keyed;
+    const match = (record: MemoryJob) => record.job.id === id;
+    return (
+      this.#runner.running().find(match) ??
+      this.#ready.values().find(match) ??
+      this.#types.map((type) => type?.parked?.values().find(match)).find((record) => record !== undefined) ??
+      this.#delayed.values().find((entry) => entry.record.job.id === id)?.record
+    );
+  }
+
+  #liveState(record: MemoryJob): 'waiting' | 'delayed' | 'active' {
+    return record.state === RUNNING ? 'active' : record.state === DELAYED ? 'delayed' : 'waiting';
+  }
+
+  #liveRecord(record: MemoryJob): JobRecord {
+    const job = this.#current(record);
+    const state = this.#liveState(record);
+    return jobRecord(job, state, state === 'active' ? record.attempts + 1 : record.attempts, undefined, undefined);
+  }
+
+  #keptRecord(kept: KeptJob): JobRecord {
+    const job = kept.job;
+    const state = kept.store === this.#completed ? 'completed' : 'failed';
+    return jobRecord(job, state, job.attempts + 1, kept.result, new Date(kept.finishedAt));
   }
 
   // ---- the data path ------------------------------------------------------
@@ -269,6 +474,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         continue;
       }
       record.state = RUNNING;
+      record.seq = ++this.#readySeq;
       type.waiting--;
       type.running++;
       const job = this.#current(record);
@@ -278,12 +484,16 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
   }
 
-  attemptEnded(record: MemoryJob, job: Job, verdict: number, _result: unknown, now: number): void {
+  attemptEnded(record: MemoryJob, job: Job, verdict: number, result: unknown, now: number): void {
     record.job = job;
     const type = record.type;
     type.running--;
-    if (verdict === COMPLETED || verdict === FAILED) {
+    if (verdict === COMPLETED) {
       this.#finish(record);
+      if (type.keepCompleted) this.#keep(this.#completed, record, type, result, now);
+    } else if (verdict === FAILED) {
+      this.#finish(record);
+      if (type.keepFailed) this.#keep(this.#failed, record, type, undefined, now);
     } else {
       record.attempts++;
       if (verdict > 0) this.#delay(record, now + verdict);
@@ -305,6 +515,12 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   #finish(record: MemoryJob): void {
     record.state = DONE;
     if (record.keyed) this.#byId.delete(record.job.id);
+  }
+
+  #keep(store: KeptJobs, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
+    const handler = type.handler;
+    const kept = new KeptJob(record.job, handler.index, record.timeout, record.keyed, result, now);
+    store.add(kept, store === this.#completed ? handler.retention.completed : handler.retention.failed);
   }
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
@@ -369,4 +585,12 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     this.#sizeWaiters.settleAll();
     this.#closed!();
   }
+}
+
+/** Whether a live job's position comes strictly after a page's end, in the state's order. */
+function comesAfter(state: string, key: PagePosition, after: readonly number[]): boolean {
+  const [a0, a1] = key as readonly number[];
+  if (state === 'waiting') return a0 < after[0] || (a0 === after[0] && a1 > after[1]);
+  if (state === 'delayed') return a0 > after[0] || (a0 === after[0] && a1 > after[1]);
+  return a0 > after[0];
 }

@@ -161,6 +161,12 @@ describe('JobsHealthIndicator', () => {
         onIdle: () => Promise.resolve(),
         onSizeLessThan: () => Promise.resolve(),
         close: () => Promise.resolve(),
+        getJob: () => Promise.resolve(undefined),
+        listJobs: () => Promise.resolve({ jobs: [], next: undefined }),
+        jobCounts: () => Promise.resolve({}),
+        retryJob: () => Promise.reject(new Error('not used')),
+        retryJobs: () => Promise.resolve(0),
+        removeJob: () => Promise.resolve(false),
       };
     }
 
