@@ -271,34 +271,60 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         next: more && last !== undefined ? [last.seq, last.job.id] : undefined,
       });
     }
+    if (after !== undefined && (after.length !== (state === 'active' ? 1 : 2) || after.some((part) => typeof part !== 'number'))) {
+      return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
+    }
+    const position = after as readonly number[] | undefined;
+    const wanted = limit + 1;
+    const ofType = (record: MemoryJob) => type === undefined || record.type.handler === type;
     let records: MemoryJob[];
     let keyOf: (record: MemoryJob) => PagePosition;
     if (state === 'waiting') {
-      records = this.#ready.values();
-      for (const t of this.#types) if (t?.parked) records.push(...t.parked.values());
+      // The ready queue and each type's parked jobs are each in run order: take a page from each, then merge.
+      const from = position as readonly [number, number] | undefined;
+      const sources = [this.#ready, ...this.#types.map((t) => (t !== undefined && (type === undefined || t.handler === type) ? t.parked : null))];
+      records = [];
+      for (const source of sources) {
+        if (source === null || source === undefined || source.size === 0) continue;
+        if (source === this.#ready && type !== undefined) {
+          // Another type's jobs may come first: filter as the pages come.
+          let cursor = from;
+          for (let taken = 0; taken < wanted; ) {
+            const chunk = source.page(cursor, wanted * 4);
+            if (chunk.length === 0) break;
+            for (const record of chunk) if (ofType(record) && taken < wanted) (records.push(record), taken++);
+            const last = chunk[chunk.length - 1];
+            cursor = [last.priority, last.seq];
+          }
+        } else {
+          records.push(...source.page(from, wanted));
+        }
+      }
       records.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       keyOf = (record) => [record.priority, record.seq];
     } else if (state === 'delayed') {
-      const entries = [...this.#delayed.values()].sort((a, b) => a.key - b.key || a.seq - b.seq);
+      // The soonest `wanted` after the position, by one pass over the timer heap (kept sorted, at most `wanted` long).
+      const best: DelayedJob[] = [];
+      const before = (a: DelayedJob, b: DelayedJob) => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+      for (const entry of this.#delayed.values()) {
+        if (!ofType(entry.record)) continue;
+        if (position !== undefined && !(entry.key > position[0] || (entry.key === position[0] && entry.seq > position[1]))) continue;
+        if (best.length === wanted && !before(entry, best[wanted - 1])) continue;
+        let at = best.length;
+        while (at > 0 && before(entry, best[at - 1])) at--;
+        best.splice(at, 0, entry);
+        if (best.length > wanted) best.pop();
+      }
       const due = new Map<MemoryJob, DelayedJob>();
-      for (const entry of entries) due.set(entry.record, entry);
-      records = entries.map((entry) => entry.record);
+      for (const entry of best) due.set(entry.record, entry);
+      records = best.map((entry) => entry.record);
       keyOf = (record) => [due.get(record)!.key, due.get(record)!.seq];
     } else {
-      records = this.#runner.running();
+      records = this.#runner.running().filter((record) => ofType(record) && (position === undefined || record.seq > position[0]));
       keyOf = (record) => [record.seq];
     }
-    if (type !== undefined) records = records.filter((record) => record.type.handler === type);
-    let start = 0;
-    if (after !== undefined) {
-      if (after.length !== (state === 'active' ? 1 : 2) || after.some((part) => typeof part !== 'number')) {
-        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
-      }
-      start = records.findIndex((record) => comesAfter(state, keyOf(record), after as readonly number[]));
-      if (start === -1) start = records.length;
-    }
-    const page = records.slice(start, start + limit);
-    const more = start + limit < records.length;
+    const more = records.length > limit;
+    const page = records.slice(0, limit);
     return Promise.resolve({ jobs: page.map((record) => this.#liveRecord(record)), next: more ? keyOf(page.at(-1)!) : undefined });
   }
 
@@ -399,10 +425,10 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     return undefined;
   }
 
-  /** A job waiting, delayed or running: by its key, or (a generated id) by a scan, since only keyed ids are indexed. */
+  /** A job waiting, delayed or running: by its key, or (an id this process made) by a scan, since only keys are indexed. */
   #findLive(id: string): MemoryJob | undefined {
     const keyed = this.#byId.get(id);
-    if (keyed !== undefined) return keyed;
+    if (keyed !== undefined || !id.startsWith(this.#nextId.prefix)) return keyed;
     const match = (record: MemoryJob) => record.job.id === id;
     return (
       this.#runner.running().find(match) ??
@@ -587,10 +613,3 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   }
 }
 
-/** Whether a live job's position comes strictly after a page's end, in the state's order. */
-function comesAfter(state: string, key: PagePosition, after: readonly number[]): boolean {
-  const [a0, a1] = key as readonly number[];
-  if (state === 'waiting') return a0 < after[0] || (a0 === after[0] && a1 > after[1]);
-  if (state === 'delayed') return a0 > after[0] || (a0 === after[0] && a1 > after[1]);
-  return a0 > after[0];
-}
