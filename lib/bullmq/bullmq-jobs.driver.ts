@@ -45,12 +45,14 @@ import {
 } from './bullmq.messages.js';
 import {
   checkName,
-  decodeJob,
+  checkJob,
   fromBullPriority,
   type JobMeta,
   keptResult,
   measurePayload,
   META_OPTION,
+  metaOf,
+  payloadOf,
   toBullPriority,
 } from './job-codec.js';
 import { TrackedRedis } from './tracked-redis.js';
@@ -364,16 +366,14 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   }
 
   #nonceOf(bullJob: BullJob): string | undefined {
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
-    return typeof decoded === 'string' ? undefined : decoded.nonce;
+    return checkJob(bullJob.data, bullJob.opts) === undefined ? metaOf(bullJob.data, bullJob.opts).k : undefined;
   }
 
   #snapshot(bullJob: BullJob, type: string, priority: number, attempts: number, error: string | undefined): Job {
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
     return jobSnapshot(
       bullJob.id ?? '',
       type,
-      typeof decoded === 'string' ? bullJob.data : decoded.payload,
+      payloadOf(bullJob.data, bullJob.opts),
       priority,
       attempts,
       Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
@@ -658,8 +658,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     const handler = typeQueue.handler;
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
-    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? (typeof decoded === 'string' ? decoded : undefined);
+    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkJob(bullJob.data, bullJob.opts);
     if (problem !== undefined) {
       const message = malformedJob(bullJob.id, problem);
       this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
@@ -679,7 +678,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       // A worker here may fetch the job before its add has answered: `submitted` comes first.
       await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
     }
-    const timeout = (decoded as Exclude<typeof decoded, string>).timeout ?? handler.timeout;
+    const timeout = metaOf(bullJob.data, bullJob.opts).t ?? handler.timeout;
     const job = this.#snapshot(bullJob, handler.type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
     return new Promise<unknown>((succeed, fail) => {
       const attempt = new BullAttempt(bullJob, token, typeQueue, succeed, fail);
