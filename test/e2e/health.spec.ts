@@ -71,6 +71,7 @@ describe('JobsHealthIndicator', () => {
         processed: 0,
         failed: 0,
         retried: 0,
+        retriedManually: 0,
         abandoned: 0,
         rejected: 0,
         avgDurationMs: 0,
