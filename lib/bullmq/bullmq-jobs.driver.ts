@@ -568,9 +568,13 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       return entries.filter((entry) => after === undefined || compareEntries(entry, { score: after[0], id: after[1] }, false) > 0);
     }
     if (state === 'waiting') {
-      // Jobs written without a priority (by other tools) run first, from the list's right end.
+      // Jobs written without a priority (by other tools) run first, from the list's right end. They are scored
+      // below every prioritised job by their place in that order, shifted so a cursor's job keeps its score
+      // while jobs ahead of it leave.
       const plain = (await client.lrange(queue.keys.wait, 0, -1)).reverse();
-      plain.forEach((id) => push(id, -1));
+      const at = after !== undefined && after[0] < 0 ? plain.indexOf(after[1]) : -1;
+      const shift = at === -1 ? 0 : after![0] - (WAIT_LIST_BASE + at);
+      plain.forEach((id, i) => push(id, WAIT_LIST_BASE + i + shift));
     }
     const descending = state === 'completed' || state === 'failed';
     const key = state === 'waiting' ? queue.keys.prioritized : queue.keys[state];
@@ -927,6 +931,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     });
   }
 }
+
+/** The score of the first job in a `wait` list: below every prioritised job's (those are >= 0). */
+const WAIT_LIST_BASE = -1e15;
 
 /** One job of a page being merged across queues: its queue, id and the score it is ordered by. */
 interface Entry {
