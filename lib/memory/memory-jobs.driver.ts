@@ -256,76 +256,86 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
 
   listJobs(query: ListQuery): Promise<DriverPage> {
     const { state, type, limit, after } = query;
-    if (state === 'completed' || state === 'failed') {
-      const store = state === 'completed' ? this.#completed : this.#failed;
-      if (after !== undefined && !(after.length === 2 && typeof after[0] === 'number' && typeof after[1] === 'string')) {
-        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
-      }
-      store.prune(this.#clock.now(), type?.index);
-      const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
-      const more = page.length > limit;
-      if (more) page.pop();
-      const last = page.at(-1);
-      return Promise.resolve({
-        jobs: page.map((kept) => this.#keptRecord(kept)),
-        next: more && last !== undefined ? [last.seq, last.job.id] : undefined,
-      });
-    }
-    if (after !== undefined && (after.length !== (state === 'active' ? 1 : 2) || after.some((part) => typeof part !== 'number'))) {
+    const kept = state === 'completed' || state === 'failed';
+    const shape = kept ? ['number', 'string'] : state === 'active' ? ['number'] : ['number', 'number'];
+    if (after !== undefined && (after.length !== shape.length || after.some((part, i) => typeof part !== shape[i]))) {
       return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
     }
-    const position = after as readonly number[] | undefined;
+    if (kept) return Promise.resolve(this.#keptPage(state === 'completed' ? this.#completed : this.#failed, query));
     const wanted = limit + 1;
-    const ofType = (record: MemoryJob) => type === undefined || record.type.handler === type;
+    const position = after as readonly number[] | undefined;
     let records: MemoryJob[];
     let keyOf: (record: MemoryJob) => PagePosition;
     if (state === 'waiting') {
-      // The ready queue and each type's parked jobs are each in run order: take a page from each, then merge.
-      const from = position as readonly [number, number] | undefined;
-      const sources = [this.#ready, ...this.#types.map((t) => (t !== undefined && (type === undefined || t.handler === type) ? t.parked : null))];
-      records = [];
-      for (const source of sources) {
-        if (source === null || source === undefined || source.size === 0) continue;
-        if (source === this.#ready && type !== undefined) {
-          // Another type's jobs may come first: filter as the pages come.
-          let cursor = from;
-          for (let taken = 0; taken < wanted; ) {
-            const chunk = source.page(cursor, wanted * 4);
-            if (chunk.length === 0) break;
-            for (const record of chunk) if (ofType(record) && taken < wanted) (records.push(record), taken++);
-            const last = chunk[chunk.length - 1];
-            cursor = [last.priority, last.seq];
-          }
-        } else {
-          records.push(...source.page(from, wanted));
-        }
-      }
-      records.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      records = this.#waitingAfter(type, position as readonly [number, number] | undefined, wanted);
       keyOf = (record) => [record.priority, record.seq];
     } else if (state === 'delayed') {
-      // The soonest `wanted` after the position, by one pass over the timer heap (kept sorted, at most `wanted` long).
-      const best: DelayedJob[] = [];
-      const before = (a: DelayedJob, b: DelayedJob) => a.key < b.key || (a.key === b.key && a.seq < b.seq);
-      for (const entry of this.#delayed.values()) {
-        if (!ofType(entry.record)) continue;
-        if (position !== undefined && !(entry.key > position[0] || (entry.key === position[0] && entry.seq > position[1]))) continue;
-        if (best.length === wanted && !before(entry, best[wanted - 1])) continue;
-        let at = best.length;
-        while (at > 0 && before(entry, best[at - 1])) at--;
-        best.splice(at, 0, entry);
-        if (best.length > wanted) best.pop();
-      }
+      const entries = this.#delayedAfter(type, position as readonly [number, number] | undefined, wanted);
       const due = new Map<MemoryJob, DelayedJob>();
-      for (const entry of best) due.set(entry.record, entry);
-      records = best.map((entry) => entry.record);
+      for (const entry of entries) due.set(entry.record, entry);
+      records = entries.map((entry) => entry.record);
       keyOf = (record) => [due.get(record)!.key, due.get(record)!.seq];
     } else {
-      records = this.#runner.running().filter((record) => ofType(record) && (position === undefined || record.seq > position[0]));
+      // Running attempts, oldest start first (few: at most `workers`).
+      records = this.#runner.running().filter((record) => isOfType(record, type) && (position === undefined || record.seq > position[0]));
       keyOf = (record) => [record.seq];
     }
     const more = records.length > limit;
     const page = records.slice(0, limit);
     return Promise.resolve({ jobs: page.map((record) => this.#liveRecord(record)), next: more ? keyOf(page.at(-1)!) : undefined });
+  }
+
+  /** Kept records newest first; the cursor names the last one's `seq` and id. */
+  #keptPage(store: KeptJobs, { type, limit, after }: ListQuery): DriverPage {
+    store.prune(this.#clock.now(), type?.index);
+    const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
+    const more = page.length > limit;
+    if (more) page.pop();
+    const last = page.at(-1);
+    return { jobs: page.map((kept) => this.#keptRecord(kept)), next: more && last !== undefined ? [last.seq, last.job.id] : undefined };
+  }
+
+  /** Up to `wanted` waiting jobs in run order after `[priority, seq]`: a page from the ready queue and each parked queue, merged. */
+  #waitingAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): MemoryJob[] {
+    const records: MemoryJob[] = [];
+    for (const state of this.#types) {
+      if (state?.parked && (type === undefined || state.handler === type)) records.push(...state.parked.page(after, wanted));
+    }
+    if (type === undefined) {
+      records.push(...this.#ready.page(after, wanted));
+    } else {
+      // Other types' jobs may come first in the ready queue: filter chunk by chunk.
+      let cursor = after;
+      for (let taken = 0; taken < wanted; ) {
+        const chunk = this.#ready.page(cursor, wanted * 4);
+        if (chunk.length === 0) break;
+        for (const record of chunk) {
+          if (taken < wanted && record.type.handler === type) {
+            records.push(record);
+            taken++;
+          }
+        }
+        const last = chunk[chunk.length - 1];
+        cursor = [last.priority, last.seq];
+      }
+    }
+    return records.sort((a, b) => b.priority - a.priority || a.seq - b.seq).slice(0, wanted);
+  }
+
+  /** The soonest `wanted` delayed entries after `[due, seq]`: one pass over the timer heap, keeping a short sorted list. */
+  #delayedAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): DelayedJob[] {
+    const best: DelayedJob[] = [];
+    const before = (a: DelayedJob, b: DelayedJob) => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+    for (const entry of this.#delayed.values()) {
+      if (!isOfType(entry.record, type)) continue;
+      if (after !== undefined && !(entry.key > after[0] || (entry.key === after[0] && entry.seq > after[1]))) continue;
+      if (best.length === wanted && !before(entry, best[wanted - 1])) continue;
+      let at = best.length;
+      while (at > 0 && before(entry, best[at - 1])) at--;
+      best.splice(at, 0, entry);
+      if (best.length > wanted) best.pop();
+    }
+    return best;
   }
 
   jobCounts(): Promise<Record<string, JobStateCounts>> {
@@ -613,3 +623,6 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   }
 }
 
+function isOfType(record: MemoryJob, type: RegisteredHandler | undefined): boolean {
+  return type === undefined || record.type.handler === type;
+}
