@@ -524,12 +524,9 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     record.job = job;
     const type = record.type;
     type.running--;
-    if (verdict === COMPLETED) {
+    if (verdict === COMPLETED || verdict === FAILED) {
       this.#finish(record);
-      if (type.keepCompleted) this.#keep(this.#completed, record, type, result, now);
-    } else if (verdict === FAILED) {
-      this.#finish(record);
-      if (type.keepFailed) this.#keep(this.#failed, record, type, undefined, now);
+      if (verdict === COMPLETED ? type.keepCompleted : type.keepFailed) this.#keep(verdict, record, type, result, now);
     } else {
       record.attempts++;
       if (verdict > 0) this.#delay(record, now + verdict);
@@ -553,10 +550,11 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     if (record.keyed) this.#byId.delete(record.job.id);
   }
 
-  #keep(store: KeptJobs, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
-    const handler = type.handler;
-    const kept = new KeptJob(record.job, handler.index, record.timeout, record.keyed, result, now);
-    store.add(kept, store === this.#completed ? handler.retention.completed : handler.retention.failed);
+  /** Keeps a finished job (its type keeps that state), off the common path. */
+  #keep(verdict: number, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
+    const { index, retention } = type.handler;
+    if (verdict === COMPLETED) this.#completed.add(new KeptJob(record.job, index, record.timeout, record.keyed, result, now), retention.completed);
+    else this.#failed.add(new KeptJob(record.job, index, record.timeout, record.keyed, undefined, now), retention.failed);
   }
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
