@@ -162,6 +162,9 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     expect(survivor.events('started')).toEqual([]);
     expect(await survivor.metrics()).toMatchObject({ failed: 1, processed: 0 });
     expect(survivor.output.join('')).toMatch(/Job doomed \(task\) failed after 1 attempt\(s\): .*stalled/);
+    // And it is kept, like any failure, for a look and a retry.
+    await eventually(async () => ((await survivor.store('getJob', 'doomed')).value as { state?: string } | undefined)?.state, 'failed');
+    expect((await survivor.store('getJob', 'doomed')).value).toMatchObject({ id: 'doomed', error: expect.stringMatching(/stalled/) });
   });
 
   it('SIGTERM of a worker mid-job: the job goes back to the queue without spending an attempt, and runs elsewhere', async () => {
