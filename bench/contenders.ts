@@ -62,6 +62,7 @@ function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Conte
     timeout: 30_000,
     backoff: JOBS_DEFAULTS.backoff,
     concurrency: Infinity,
+    retention: JOBS_DEFAULTS.retention,
     schema: undefined,
   });
   const monitor = new JobMonitor(silent);

@@ -4,7 +4,12 @@ import type { JobKernel } from './engine/job-kernel.js';
 import type {
   Job,
   JobEvent,
+  JobPage,
+  JobRecord,
   JobsMetrics,
+  JobStateCounts,
+  ListJobsOptions,
+  RetryJobsOptions,
   JobsStatus,
   JobType,
   PayloadOf,
@@ -34,6 +39,46 @@ export class JobQueue {
    */
   submit<T extends JobType>(type: T, payload: PayloadOf<T>, options?: SubmitOptions): Promise<Job<PayloadOf<T>>> {
     return this.#kernel.submit(type, payload, options);
+  }
+
+  /** A job waiting, delayed, running or kept (a finished record within its retention); undefined when there is none. */
+  getJob<P = any>(id: string): Promise<JobRecord<P> | undefined> {
+    return this.#kernel.getJob(id);
+  }
+
+  /**
+   * One page of the jobs in a state: waiting in run order, delayed by due
+   * time, active by start, completed and failed newest first. Pass `next` as
+   * `cursor` for the next page. Rejects with InvalidJobError naming a bad field.
+   */
+  listJobs<P = any>(options: ListJobsOptions): Promise<JobPage<P>> {
+    return this.#kernel.listJobs(options);
+  }
+
+  /** Jobs per state for every handled type; on a distributed driver, the broker's view (all processes). */
+  jobCounts(): Promise<Record<string, JobStateCounts>> {
+    return this.#kernel.jobCounts();
+  }
+
+  /**
+   * Runs a kept failed job again, from attempt 0 with its whole retry budget.
+   * Rejects with JobNotFoundError, JobStateError (it has not failed) or QueueFullError.
+   */
+  retryJob<P = any>(id: string): Promise<JobRecord<P>> {
+    return this.#kernel.retryJob(id);
+  }
+
+  /** Runs every kept failed job (of `type`) again; resolves how many. */
+  retryJobs(options?: RetryJobsOptions): Promise<number> {
+    return this.#kernel.retryJobs(options);
+  }
+
+  /**
+   * Removes a waiting, delayed, completed or failed job (a `removed` event);
+   * false when there is none. Rejects with JobStateError for a running job.
+   */
+  removeJob(id: string): Promise<boolean> {
+    return this.#kernel.removeJob(id);
   }
 
   /** This process's counters and queue depths, synchronously. */

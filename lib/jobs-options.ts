@@ -1,8 +1,14 @@
 import { invalidOption, missingOption, notAnObject, unknownOption } from './engine/engine.messages.js';
-import { DRIVER_FACTORY_BRAND, type DriverOptions, type JobsDriverFactory } from './engine/jobs-driver.js';
+import {
+  DRIVER_FACTORY_BRAND,
+  type DriverOptions,
+  type JobsDriverFactory,
+  type KeepPolicy,
+  type RetentionPolicy,
+} from './engine/jobs-driver.js';
 import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
-import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions } from './interfaces/jobs-options.interface.js';
+import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions, KeepOptions, RetentionOptions } from './interfaces/jobs-options.interface.js';
 import { invalidDriver, invalidSchema } from './jobs.messages.js';
 import type { JobSchema } from './interfaces/job-schema.interface.js';
 
@@ -17,10 +23,16 @@ export const JOBS_DEFAULTS = Object.freeze({
   timeout: 30_000,
   backoff: Object.freeze({ delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 }),
   shutdownTimeout: 30_000,
+  retention: Object.freeze({
+    completed: Object.freeze({ count: 0, age: Infinity }),
+    failed: Object.freeze({ count: 1000, age: 7 * 24 * 60 * 60 * 1000 }),
+  }),
 } as const);
 
-const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'driver'];
-const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'schema'];
+const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'retention', 'driver'];
+const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'retention', 'schema'];
+const RETENTION_KEYS = ['completed', 'failed'];
+const KEEP_KEYS = ['count', 'age'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
 const WHERE = 'JobsModule';
 
@@ -40,6 +52,7 @@ export function resolveJobsOptions(raw: unknown): ResolvedJobsOptions {
     timeout: optional(WHERE, 'timeout', options.timeout, 1, MS, JOBS_DEFAULTS.timeout),
     backoff: resolveBackoff(WHERE, options.backoff, JOBS_DEFAULTS.backoff),
     shutdownTimeout: optional(WHERE, 'shutdownTimeout', options.shutdownTimeout, 1, MS, JOBS_DEFAULTS.shutdownTimeout),
+    retention: resolveRetention(WHERE, options.retention, JOBS_DEFAULTS.retention),
     driver,
   });
 }
@@ -51,6 +64,7 @@ export interface ResolvedHandlerOptions {
   backoff: Readonly<BackoffOptions>;
   concurrency: number;
   schema: JobSchema | undefined;
+  retention: RetentionPolicy;
 }
 
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
@@ -61,6 +75,7 @@ export function resolveHandlerOptions(where: string, raw: unknown, module: Resol
     backoff: resolveBackoff(where, options.backoff, module.backoff),
     concurrency: optional(where, 'concurrency', options.concurrency, 1, COUNT, Infinity),
     schema: resolveSchema(where, options.schema),
+    retention: resolveRetention(where, options.retention, module.retention),
   };
 }
 
@@ -116,5 +131,24 @@ function resolveBackoff(where: string, raw: unknown, base: Readonly<BackoffOptio
     factor,
     maxDelay: optional(where, 'backoff.maxDelay', given.maxDelay, 0, MS, base.maxDelay),
     jitter,
+  });
+}
+
+/** Retention field by field over `base`: a given `failed.count` keeps the base's `failed.age`. */
+function resolveRetention(where: string, raw: unknown, base: RetentionPolicy): RetentionPolicy {
+  if (raw === undefined) return base;
+  const given = record(`${where} option "retention"`, raw, RETENTION_KEYS) as RetentionOptions;
+  return Object.freeze({
+    completed: resolveKeep(where, 'completed', given.completed, base.completed),
+    failed: resolveKeep(where, 'failed', given.failed, base.failed),
+  });
+}
+
+function resolveKeep(where: string, state: string, raw: unknown, base: KeepPolicy): KeepPolicy {
+  if (raw === undefined) return base;
+  const given = record(`${where} option "retention.${state}"`, raw, KEEP_KEYS) as KeepOptions;
+  return Object.freeze({
+    count: optional(where, `retention.${state}.count`, given.count, 0, COUNT, base.count),
+    age: optional(where, `retention.${state}.age`, given.age, 1, MS, base.age),
   });
 }

@@ -1,26 +1,35 @@
-import { type Job as BullJob, type JobJson, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type Job as BullJob, type JobJson, type JobsOptions, type KeepJobs, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { type AttemptHost, AttemptRunner, COMPLETED, FAILED } from '../engine/attempt-runner.js';
 import type { Clock, TimerHandle } from '../engine/clock.js';
 import type { BucketHolder, DeadlineBucket } from '../engine/deadline-signals.js';
-import { queueFull, shuttingDownReason } from '../engine/engine.messages.js';
+import { jobNotFound, malformedCursor, notRemovable, notRetriable, queueFull, shuttingDownReason } from '../engine/engine.messages.js';
 import { errorMessage } from '../engine/error-message.js';
 import { createIdGenerator } from '../engine/job-ids.js';
 import type { JobMonitor } from '../engine/job-monitor.js';
 import type { JobRequest } from '../engine/job-request.js';
-import { jobSnapshot } from '../engine/job-snapshot.js';
+import { jobRecord, jobSnapshot } from '../engine/job-snapshot.js';
+import type { DriverPage, ListQuery, PagePosition } from '../engine/job-store.js';
 import type {
   DriverContext,
   DriverHealth,
   DriverState,
   JobsDriver,
+  KeepPolicy,
   QueueCounts,
   RegisteredHandler,
   TypeCounts,
 } from '../engine/jobs-driver.js';
 import type { JobsLogger } from '../engine/jobs-logger.js';
-import { type JobsError, InvalidJobError, QueueFullError, QueueUnavailableError } from '../engine/jobs.errors.js';
+import {
+  InvalidJobError,
+  JobNotFoundError,
+  JobsError,
+  JobStateError,
+  QueueFullError,
+  QueueUnavailableError,
+} from '../engine/jobs.errors.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
-import type { Job } from '../interfaces/job.interface.js';
+import type { Job, JobRecord, JobState, JobStateCounts } from '../interfaces/job.interface.js';
 import type { ResolvedBullmqOptions } from './bullmq-driver.options.js';
 import {
   brokerDown,
@@ -34,7 +43,18 @@ import {
   returnedToQueue,
   stalledTooOften,
 } from './bullmq.messages.js';
-import { checkEnvelope, checkName, type Envelope, fromBullPriority, measurePayload, toBullPriority } from './job-codec.js';
+import {
+  checkName,
+  checkJob,
+  fromBullPriority,
+  type JobMeta,
+  keptResult,
+  measurePayload,
+  META_OPTION,
+  metaOf,
+  payloadOf,
+  toBullPriority,
+} from './job-codec.js';
 import { TrackedRedis } from './tracked-redis.js';
 
 /**
@@ -88,11 +108,26 @@ class TypeQueue implements BucketHolder {
   waiting = 0;
   delayed = 0;
   active = 0;
+  /** Retention as BullMQ options, read once per type: it travels with every job. */
+  readonly removeOnComplete: boolean | KeepJobs;
+  readonly removeOnFail: boolean | KeepJobs;
+  /** Whether a completed job's result is kept (checked as JSON only then). */
+  readonly keepsResults: boolean;
 
   constructor(
     readonly handler: RegisteredHandler,
     readonly queue: Queue,
-  ) {}
+  ) {
+    this.removeOnComplete = keepJobs(handler.retention.completed);
+    this.removeOnFail = keepJobs(handler.retention.failed);
+    this.keepsResults = handler.retention.completed.count > 0;
+  }
+}
+
+/** A retention policy as BullMQ's `removeOnComplete` / `removeOnFail`: its `age` is in seconds, rounded up. */
+function keepJobs(policy: KeepPolicy): boolean | KeepJobs {
+  if (policy.count === 0) return true;
+  return policy.age === Infinity ? { count: policy.count } : { count: policy.count, age: Math.ceil(policy.age / 1000) };
 }
 
 /** An attempt running in this process: the BullMQ job, its lock, and how its processor call ends. */
@@ -101,8 +136,8 @@ class BullAttempt {
     readonly bullJob: BullJob,
     readonly token: string | undefined,
     readonly queue: TypeQueue,
-    /** The processor returns: BullMQ completes the job. */
-    readonly succeed: () => void,
+    /** The processor returns (the result BullMQ keeps): BullMQ completes the job. */
+    readonly succeed: (result: unknown) => void,
     /** The processor throws: BullMQ retries or fails the job, or leaves it waiting (WaitingError). */
     readonly fail: (error: Error) => void,
   ) {}
@@ -276,10 +311,10 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #add(typeQueue: TypeQueue, request: JobRequest): Promise<Job> {
     const { handler, id, priority, maxRetries, timeout } = request;
-    const envelope: Envelope = { p: request.payload };
+    const meta: JobMeta = {};
     // The handler's timeout applies where the job runs unless this submit set another.
-    if (timeout !== handler.timeout) envelope.t = timeout;
-    if (id !== undefined) envelope.k = this.#nextId();
+    if (timeout !== handler.timeout) meta.t = timeout;
+    if (id !== undefined) meta.k = this.#nextId();
     if (this.#estimatedSize() >= this.#queueSize) {
       // The cached count says full: read the real one before refusing.
       await this.#refresh().catch(() => undefined);
@@ -290,20 +325,28 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     this.#submitting.add(jobId);
     try {
       const delay = request.delay;
-      const added = await typeQueue.queue.add(handler.type, envelope, {
+      const opts = {
         jobId,
         priority: toBullPriority(priority),
         delay: delay > 0 ? delay : undefined,
         attempts: maxRetries + 1,
         backoff: { type: BACKOFF_TYPE },
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
+        removeOnComplete: typeQueue.removeOnComplete,
+        removeOnFail: typeQueue.removeOnFail,
+        [META_OPTION]: meta,
+      } as JobsOptions;
+      let added = await typeQueue.queue.add(handler.type, request.payload, opts);
       if (id !== undefined) {
         // BullMQ ignores an add whose id exists: tell ours from the one found by the nonce.
         const stored = await typeQueue.queue.getJob(id);
-        if (stored !== undefined && stored !== null && (stored.data as Envelope | null)?.k !== envelope.k) {
-          return this.#snapshot(stored, handler.type, fromBullPriority(stored.priority), stored.attemptsMade, undefined);
+        if (stored !== undefined && stored !== null && this.#nonceOf(stored) !== meta.k) {
+          const state = await stored.getState();
+          if (state !== 'completed' && state !== 'failed') {
+            return this.#snapshot(stored, handler.type, fromBullPriority(stored.priority), stored.attemptsMade, undefined);
+          }
+          // A kept finished record of this id is replaced by the new job.
+          await stored.remove();
+          added = await typeQueue.queue.add(handler.type, request.payload, opts);
         }
       }
       this.#added++;
@@ -335,12 +378,15 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     return this.#waiting + this.#delayed + this.#added - this.#addedAtRead + this.#inFlight;
   }
 
+  #nonceOf(bullJob: BullJob): string | undefined {
+    return checkJob(bullJob.data, bullJob.opts) === undefined ? metaOf(bullJob.data, bullJob.opts).k : undefined;
+  }
+
   #snapshot(bullJob: BullJob, type: string, priority: number, attempts: number, error: string | undefined): Job {
-    const data = bullJob.data as Envelope | null;
     return jobSnapshot(
       bullJob.id ?? '',
       type,
-      data?.p,
+      payloadOf(bullJob.data, bullJob.opts),
       priority,
       attempts,
       Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
@@ -361,6 +407,235 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #refuse(error: JobsError): Promise<never> {
     this.#monitor.rejected();
     return Promise.reject(error);
+  }
+
+  // ---- the job store ------------------------------------------------------
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return this.#broker(async () => {
+      const found = await this.#find(id);
+      return found === undefined ? undefined : this.#record(found.typeQueue, found.bullJob, found.state);
+    });
+  }
+
+  listJobs(query: ListQuery): Promise<DriverPage> {
+    return this.#broker(async () => {
+      const { state, type, limit, after } = query;
+      if (after !== undefined && !(after.length === 2 && typeof after[0] === 'number' && typeof after[1] === 'string')) {
+        throw new InvalidJobError(malformedCursor('(a cursor of another driver)'));
+      }
+      const position = after as readonly [number, string] | undefined;
+      const queues = type === undefined ? [...this.#queues.values()] : [this.#queues.get(type.type)!];
+      const now = Date.now();
+      const perQueue = await Promise.all(queues.map((typeQueue) => this.#candidates(typeQueue, state, position, limit + 1, now)));
+      const descending = state === 'completed' || state === 'failed';
+      const merged = perQueue.flat().sort((a, b) => compareEntries(a, b, descending));
+      const more = merged.length > limit;
+      const page = merged.slice(0, limit);
+      const jobs = await Promise.all(page.map(({ typeQueue, id }) => typeQueue.queue.getJob(id)));
+      const records: JobRecord[] = [];
+      jobs.forEach((bullJob, i) => {
+        if (bullJob !== undefined && bullJob !== null) records.push(this.#record(page[i].typeQueue, bullJob, state));
+      });
+      const last = page.at(-1);
+      return { jobs: records, next: more && last !== undefined ? [last.score, last.id] : undefined };
+    });
+  }
+
+  jobCounts(): Promise<Record<string, JobStateCounts>> {
+    return this.#broker(async () => {
+      const queues = [...this.#queues.values()];
+      const now = Date.now();
+      const counts = await Promise.all(
+        queues.map(async (typeQueue) => {
+          const client = this.#producer;
+          const { queue, handler } = typeQueue;
+          const [live, completed, failed] = await Promise.all([
+            queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
+            client.zcount(queue.keys.completed, keptSince(handler.retention.completed, now), '+inf'),
+            client.zcount(queue.keys.failed, keptSince(handler.retention.failed, now), '+inf'),
+          ]);
+          return {
+            waiting: (live.waiting ?? 0) + (live.prioritized ?? 0),
+            delayed: live.delayed ?? 0,
+            active: live.active ?? 0,
+            completed,
+            failed,
+          };
+        }),
+      );
+      const byType: Record<string, JobStateCounts> = {};
+      queues.forEach((typeQueue, i) => (byType[typeQueue.handler.type] = counts[i]));
+      return byType;
+    });
+  }
+
+  retryJob(id: string): Promise<JobRecord> {
+    return this.#broker(async () => {
+      const found = await this.#find(id);
+      if (found === undefined) throw new JobNotFoundError(jobNotFound(id), id);
+      if (found.state !== 'failed') throw new JobStateError(notRetriable(id, found.state), id, found.state);
+      return this.#redrive(found.typeQueue, found.bullJob);
+    });
+  }
+
+  retryJobs(type: RegisteredHandler | undefined): Promise<number> {
+    return this.#broker(async () => {
+      const queues = type === undefined ? [...this.#queues.values()] : [this.#queues.get(type.type)!];
+      let retried = 0;
+      for (const typeQueue of queues) {
+        const { queue, handler } = typeQueue;
+        const client = this.#producer;
+        // Oldest first, while there is room: what does not fit stays failed.
+        const ids = await client.zrangebyscore(queue.keys.failed, keptSince(handler.retention.failed, Date.now()), '+inf');
+        for (const id of ids) {
+          const bullJob = await queue.getJob(id);
+          if (bullJob === undefined || bullJob === null) continue;
+          try {
+            await this.#redrive(typeQueue, bullJob);
+            retried++;
+          } catch (error) {
+            if (error instanceof QueueFullError) return retried;
+            // Retried or removed by another process meanwhile.
+            if (error instanceof JobStateError) continue;
+            throw error;
+          }
+        }
+      }
+      return retried;
+    });
+  }
+
+  removeJob(id: string): Promise<boolean> {
+    return this.#broker(async () => {
+      const found = await this.#find(id);
+      if (found === undefined) return false;
+      const { typeQueue, bullJob, state } = found;
+      if (state === 'active') throw new JobStateError(notRemovable(id), id, state);
+      try {
+        await bullJob.remove();
+      } catch (error) {
+        // Locked: a worker fetched it meanwhile.
+        if ((await bullJob.getState()) === 'active') throw new JobStateError(notRemovable(id), id, 'active');
+        throw error;
+      }
+      const record = this.#record(typeQueue, bullJob, state);
+      this.#monitor.removed(record);
+      return true;
+    });
+  }
+
+  /** Moves a failed job back to waiting from attempt 0, reporting it as submitted again. */
+  async #redrive(typeQueue: TypeQueue, bullJob: BullJob): Promise<JobRecord> {
+    const id = bullJob.id!;
+    if (this.#estimatedSize() >= this.#queueSize) {
+      await this.#refresh().catch(() => undefined);
+      if (this.#estimatedSize() >= this.#queueSize) throw new QueueFullError(queueFull(this.#queueSize));
+    }
+    this.#submitting.add(id);
+    try {
+      try {
+        await bullJob.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      } catch (error) {
+        const state = normalState(await bullJob.getState());
+        if (state !== undefined && state !== 'failed') throw new JobStateError(notRetriable(id, state), id, state);
+        throw error;
+      }
+      this.#added++;
+      const job = this.#snapshot(bullJob, typeQueue.handler.type, fromBullPriority(bullJob.priority), 0, undefined);
+      this.#monitor.retriedManually(job);
+      return jobRecord(job, 'waiting', 0, undefined, undefined);
+    } finally {
+      this.#submitting.delete(id);
+      const starting = this.#startWaiters?.get(id);
+      if (starting !== undefined) {
+        this.#startWaiters!.delete(id);
+        starting();
+      }
+    }
+  }
+
+  /** A job of a handled type by id, with its state; undefined when there is none or its record is past its age. */
+  async #find(id: string): Promise<{ typeQueue: TypeQueue; bullJob: BullJob; state: JobState } | undefined> {
+    const queues = [...this.#queues.values()];
+    const jobs = await Promise.all(queues.map(({ queue }) => queue.getJob(id)));
+    for (let i = 0; i < queues.length; i++) {
+      const bullJob = jobs[i];
+      if (bullJob === undefined || bullJob === null) continue;
+      const state = normalState(await bullJob.getState());
+      if (state === undefined) continue;
+      if ((state === 'completed' || state === 'failed') && pastAge(queues[i].handler.retention[state], bullJob.finishedOn, Date.now())) {
+        return undefined;
+      }
+      return { typeQueue: queues[i], bullJob, state };
+    }
+    return undefined;
+  }
+
+  /**
+   * Up to `count` ids of one queue in a state, in that state's order, after
+   * `after` (`[score, id]`): completed and failed by `finishedOn` (newest
+   * first, within their age), delayed by due time, waiting by BullMQ's
+   * priority order (jobs without a priority first), active by start.
+   */
+  async #candidates(typeQueue: TypeQueue, state: JobState, after: readonly [number, string] | undefined, count: number, now: number): Promise<Entry[]> {
+    const { queue, handler } = typeQueue;
+    const client = this.#producer;
+    const entries: Entry[] = [];
+    const push = (id: string, score: number) => entries.push({ typeQueue, id, score });
+    if (state === 'active') {
+      const ids = await client.lrange(queue.keys.active, 0, -1);
+      const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
+      for (const bullJob of jobs) if (bullJob) push(bullJob.id!, bullJob.processedOn ?? bullJob.timestamp);
+      return entries.filter((entry) => after === undefined || compareEntries(entry, { score: after[0], id: after[1] }, false) > 0);
+    }
+    if (state === 'waiting') {
+      // Jobs written without a priority (by other tools) run first, from the list's right end. They are scored
+      // below every prioritised job by their place in that order, shifted so a cursor's job keeps its score
+      // while jobs ahead of it leave.
+      const plain = (await client.lrange(queue.keys.wait, 0, -1)).reverse();
+      const at = after !== undefined && after[0] < 0 ? plain.indexOf(after[1]) : -1;
+      const shift = at === -1 ? 0 : after![0] - (WAIT_LIST_BASE + at);
+      plain.forEach((id, i) => push(id, WAIT_LIST_BASE + i + shift));
+    }
+    const descending = state === 'completed' || state === 'failed';
+    const key = state === 'waiting' ? queue.keys.prioritized : queue.keys[state];
+    const bound = descending ? keptSince(handler.retention[state], now) : '+inf';
+    let offset = 0;
+    const batch = count + 16;
+    for (;;) {
+      const start = after === undefined ? (descending ? '+inf' : '-inf') : String(after[0]);
+      const raw = descending
+        ? await client.zrevrangebyscore(key, start, bound, 'WITHSCORES', 'LIMIT', offset, batch)
+        : await client.zrangebyscore(key, start, bound, 'WITHSCORES', 'LIMIT', offset, batch);
+      for (let i = 0; i < raw.length; i += 2) push(raw[i], Number(raw[i + 1]));
+      offset += batch;
+      if (raw.length < batch * 2) break;
+      const kept = entries.filter((entry) => after === undefined || compareEntries(entry, { score: after[0], id: after[1] }, descending) > 0);
+      if (kept.length >= count) break;
+    }
+    return entries.filter((entry) => after === undefined || compareEntries(entry, { score: after[0], id: after[1] }, descending) > 0);
+  }
+
+  #record(typeQueue: TypeQueue, bullJob: BullJob, state: JobState): JobRecord {
+    const finished = state === 'completed' || state === 'failed';
+    const made = bullJob.attemptsMade;
+    const attemptsMade = finished ? Math.max(1, made) : state === 'active' ? made + 1 : made;
+    const attempts = finished ? attemptsMade - 1 : made;
+    const job = this.#snapshot(bullJob, typeQueue.handler.type, fromBullPriority(bullJob.priority), attempts, bullJob.failedReason || undefined);
+    const result = state === 'completed' ? (bullJob.returnvalue ?? undefined) : undefined;
+    const finishedAt = finished && bullJob.finishedOn !== undefined ? new Date(bullJob.finishedOn) : undefined;
+    return jobRecord(job, state, attemptsMade, result, finishedAt);
+  }
+
+  /** Runs a store call; a broker failure rejects with QueueUnavailableError, our own errors as they are. */
+  async #broker<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof JobsError) throw error;
+      throw new QueueUnavailableError(brokerUnavailable(errorMessage(error)));
+    }
   }
 
   // ---- workers ------------------------------------------------------------
@@ -389,7 +664,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
    * A job whose worker died (lock lost) more than `maxStalledCount` times:
    * BullMQ's stalled check marks it, and the Worker that fetches it next
    * fails it without calling our processor. Nothing else would report it.
-   * Built from the fetched job alone: with `removeOnFail` it is gone from Redis.
+   * The job stays in the failed set as its retention says, like any failure.
    */
   #onStalledTooOften(typeQueue: TypeQueue, bullJob: BullJob | undefined): void {
     if (!bullJob?.deferredFailure) return;
@@ -412,9 +687,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
    * a running driver, not this process's add still in flight — starts the
    * attempt at once, without an async frame; anything else takes the slow path.
    */
-  #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+  #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     const handler = typeQueue.handler;
-    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkEnvelope(bullJob.data);
+    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkJob(bullJob.data, bullJob.opts);
     if (problem !== undefined) return this.#failMalformed(handler, bullJob, problem);
     if (this.#permits < this.#workers && this.#state === 'running' && !this.#submitting.has(bullJob.id!)) {
       this.#permits++;
@@ -429,7 +704,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     throw new UnrecoverableError(message);
   }
 
-  async #processWhenReady(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+  async #processWhenReady(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     // A permit of the process-wide `workers` cap; a released permit passes straight to the next waiter.
     if (this.#permits < this.#workers) this.#permits++;
     else await new Promise<void>((resolve) => this.#permitWaiters.push(resolve));
@@ -448,11 +723,11 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   }
 
   /** Runs one attempt on a permit already taken; settles as BullMQ should end the job. */
-  #run(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<void> {
+  #run(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     const handler = typeQueue.handler;
-    const timeout = (bullJob.data as Envelope).t ?? handler.timeout;
+    const timeout = metaOf(bullJob.data, bullJob.opts).t ?? handler.timeout;
     const job = this.#snapshot(bullJob, handler.type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
-    return new Promise<void>((succeed, fail) => {
+    return new Promise<unknown>((succeed, fail) => {
       const attempt = new BullAttempt(bullJob, token, typeQueue, succeed, fail);
       typeQueue.active++;
       // Accepted by another process, maybe: its timestamp is that process's wall clock.
@@ -461,10 +736,10 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   }
 
   /** The kernel decided; BullMQ acts on how the processor call ends. */
-  attemptEnded(attempt: BullAttempt, job: Job, verdict: number): void {
+  attemptEnded(attempt: BullAttempt, job: Job, verdict: number, result: unknown): void {
     attempt.queue.active--;
     if (verdict === COMPLETED) {
-      attempt.succeed();
+      attempt.succeed(attempt.queue.keepsResults ? keptResult(result) : undefined);
     } else if (verdict === FAILED) {
       attempt.fail(new UnrecoverableError(job.error));
     } else {
@@ -700,6 +975,48 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       );
     });
   }
+}
+
+/** The score of the first job in a `wait` list: below every prioritised job's (those are >= 0). */
+const WAIT_LIST_BASE = -1e15;
+
+/** One job of a page being merged across queues: its queue, id and the score it is ordered by. */
+interface Entry {
+  readonly typeQueue: TypeQueue;
+  readonly id: string;
+  readonly score: number;
+}
+
+/** Order of a listing: by score, then id as Redis orders equal scores; `descending` for the newest-first states. */
+function compareEntries(a: { score: number; id: string }, b: { score: number; id: string }, descending: boolean): number {
+  const order = a.score !== b.score ? a.score - b.score : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return descending ? -order : order;
+}
+
+/** BullMQ's states as the job store names them; undefined for what it does not list. */
+function normalState(state: string): JobState | undefined {
+  switch (state) {
+    case 'waiting':
+    case 'prioritized':
+    case 'waiting-children':
+      return 'waiting';
+    case 'delayed':
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return state;
+    default:
+      return undefined;
+  }
+}
+
+/** The lowest `finishedOn` (exclusive) of a record still within its age, as a Redis score bound. */
+function keptSince(policy: KeepPolicy, now: number): string {
+  return policy.age === Infinity ? '-inf' : `(${now - policy.age}`;
+}
+
+function pastAge(policy: KeepPolicy, finishedOn: number | undefined, now: number): boolean {
+  return finishedOn !== undefined && now - finishedOn >= policy.age;
 }
 
 /** BullMQ queue names may not contain ":"; any job type string maps to a distinct safe name. */

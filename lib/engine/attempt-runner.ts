@@ -196,6 +196,13 @@ export class AttemptRunner<R> {
     this.#stuck = 0;
   }
 
+  /** The records of the running attempts, oldest start first. */
+  running(): R[] {
+    const out: R[] = [];
+    for (let slot = this.#head; slot !== -1; slot = this.#next[slot]) out.push(this.#record[slot]!);
+    return out;
+  }
+
   /** Stops the deadline timer for good (after `abandonRunning`, or once nothing runs). */
   close(): void {
     this.#signals.close();

@@ -68,3 +68,25 @@ export const payloadNoLongerValid = (type: string, handler: string, issues: stri
 export const submitBeforeInit = (type: string) =>
   `submit(${describe(type)}) was called before the application was initialised: handlers are found when the modules initialise. ` +
   'Submit from onModuleInit or later (not from a constructor), and in tests call await app.init() (or moduleRef.init()) first.';
+
+export const invalidListField = (field: string, value: unknown, expected: string) =>
+  `listJobs: "${field}" must be ${expected}, got ${describe(value)}.`;
+
+export const malformedCursor = (value: unknown) =>
+  `listJobs: "cursor" must be the "next" of a previous page of the same state and type, got ${describe(value)}. ` +
+  'Start again without a cursor.';
+
+export const unknownListType = (where: string, type: unknown, known: readonly string[]) =>
+  `${where}: "type" must be a job type this process handles (${known.map((t) => JSON.stringify(t)).join(', ') || 'none'}), ` +
+  `got ${describe(type)}.`;
+
+export const invalidLookupId = (where: string, id: unknown) =>
+  `${where}: "id" must be a job id (1–128 characters of A-Z a-z 0-9 _ . -), got ${describe(id)}.`;
+
+export const jobNotFound = (id: string) => `No job with id ${JSON.stringify(id)}, live or kept: it never existed, or it was removed or aged out.`;
+
+export const notRetriable = (id: string, state: string) =>
+  `Job ${JSON.stringify(id)} is ${state}: only a failed job can be retried.`;
+
+export const notRemovable = (id: string) =>
+  `Job ${JSON.stringify(id)} is active: a running job cannot be removed. Wait for it to finish, then remove it.`;

@@ -1,6 +1,24 @@
-import type { Job, JobsMetrics, SubmitOptions, TypeMetrics } from '../interfaces/job.interface.js';
-import { invalidPayload, invalidSizeLimit, queueClosed, submitBeforeInit, unknownJobType } from './engine.messages.js';
-import { type JobRequest, jobRequest } from './job-request.js';
+import type {
+  Job,
+  JobPage,
+  JobRecord,
+  JobsMetrics,
+  JobStateCounts,
+  RetryJobsOptions,
+  SubmitOptions,
+  TypeMetrics,
+} from '../interfaces/job.interface.js';
+import {
+  invalidLookupId,
+  invalidPayload,
+  invalidSizeLimit,
+  notAnObject,
+  queueClosed,
+  submitBeforeInit,
+  unknownJobType,
+} from './engine.messages.js';
+import { isValidJobId, type JobRequest, jobRequest } from './job-request.js';
+import { encodeCursor, readListQuery, readType } from './job-store.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { DriverHealth, DriverOptions, HandlerLookup, JobsDriver } from './jobs-driver.js';
 import { InvalidJobError, type JobsError, QueueClosedError, UnknownJobTypeError } from './jobs.errors.js';
@@ -71,14 +89,54 @@ export class JobKernel {
     return Promise.reject(error);
   }
 
+  // ---- the job store: arguments checked here, the work done by the driver ----
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    if (!isValidJobId(id)) return Promise.resolve(undefined);
+    return this.#driver.getJob(id);
+  }
+
+  async listJobs(options: unknown): Promise<JobPage> {
+    const query = readListQuery(options, this.#handlers);
+    if (typeof query === 'string') throw new InvalidJobError(query);
+    const page = await this.#driver.listJobs(query);
+    return page.next === undefined ? { jobs: page.jobs } : { jobs: page.jobs, next: encodeCursor(query.state, query.type?.type, page.next) };
+  }
+
+  jobCounts(): Promise<Record<string, JobStateCounts>> {
+    return this.#driver.jobCounts();
+  }
+
+  retryJob(id: string): Promise<JobRecord> {
+    if (typeof id !== 'string' || id.length === 0) return Promise.reject(new InvalidJobError(invalidLookupId('retryJob', id)));
+    if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
+    return this.#driver.retryJob(id);
+  }
+
+  retryJobs(options?: RetryJobsOptions): Promise<number> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(new InvalidJobError(notAnObject('retryJobs', options)));
+    }
+    const type = readType('retryJobs', options?.type, this.#handlers);
+    if (typeof type === 'string') return Promise.reject(new InvalidJobError(type));
+    if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
+    return this.#driver.retryJobs(type);
+  }
+
+  removeJob(id: string): Promise<boolean> {
+    if (!isValidJobId(id)) return Promise.resolve(false);
+    return this.#driver.removeJob(id);
+  }
+
   metrics(): JobsMetrics {
     const { waiting, delayed, active, stuck } = this.#driver.counts();
     const monitor = this.#monitor;
-    const { processed, failed, retried, abandoned, rejected } = monitor.counters;
+    const { processed, failed, retried, retriedManually, abandoned, rejected } = monitor.counters;
     return {
       processed,
       failed,
       retried,
+      retriedManually,
       abandoned,
       rejected,
       avgDurationMs: monitor.avgDurationMs,

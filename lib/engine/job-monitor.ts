@@ -9,6 +9,8 @@ export interface JobCounters {
   processed: number;
   failed: number;
   retried: number;
+  /** Failed jobs run again by `retryJob` / `retryJobs`. */
+  retriedManually: number;
   abandoned: number;
   rejected: number;
   /** Total run time of the attempts that completed jobs, for `avgDurationMs`. */
@@ -29,7 +31,7 @@ export interface JobCounters {
  * the subscribers there were when it was emitted.
  */
 export class JobMonitor {
-  readonly counters: JobCounters = { processed: 0, failed: 0, retried: 0, abandoned: 0, rejected: 0, completedDurationMs: 0 };
+  readonly counters: JobCounters = { processed: 0, failed: 0, retried: 0, retriedManually: 0, abandoned: 0, rejected: 0, completedDurationMs: 0 };
   #debug = false;
   /** Replaced, never mutated, so an emit in progress keeps its list. */
   #subscribers: Array<Subscriber<JobEvent>> = [];
@@ -107,6 +109,19 @@ export class JobMonitor {
     this.#logger.error(abandonedJobs(jobs.length, sample));
   }
 
+  /** A kept failed job runs again (`retryJob`): counted apart from automatic retries, and `submitted` again. */
+  retriedManually(job: Job): void {
+    this.counters.retriedManually++;
+    if (this.#subscribers.length !== 0) this.#emit('submitted', job, undefined, undefined, undefined, true);
+    this.#logger.log(`Job ${job.id} (${job.type}) retried by hand`);
+  }
+
+  /** A job was removed by `removeJob`. */
+  removed(job: Job): void {
+    if (this.#subscribers.length !== 0) this.#emit('removed', job, undefined, undefined, undefined);
+    if (this.#debug) this.#logger.debug(`Job ${job.id} (${job.type}) removed`);
+  }
+
   /** A submit was refused. */
   rejected(): void {
     this.counters.rejected++;
@@ -121,9 +136,16 @@ export class JobMonitor {
     for (const subscriber of subscribers) subscriber.complete();
   }
 
-  #emit(kind: JobEventKind, job: Job, error: string | undefined, durationMs: number | undefined, waitMs: number | undefined): void {
+  #emit(
+    kind: JobEventKind,
+    job: Job,
+    error: string | undefined,
+    durationMs: number | undefined,
+    waitMs: number | undefined,
+    manual: true | undefined = undefined,
+  ): void {
     // One object shape for every event: cheap to build, monomorphic to read.
-    const event: JobEvent = { kind, job, error, durationMs, waitMs };
+    const event: JobEvent = { kind, job, error, durationMs, waitMs, manual };
     const subscribers = this.#subscribers;
     for (let i = 0; i < subscribers.length; i++) subscribers[i].next(event);
   }

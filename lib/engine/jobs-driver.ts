@@ -1,9 +1,10 @@
-import type { Job, JobHandlerFn, JobsState, JobsStatus } from '../interfaces/job.interface.js';
+import type { Job, JobHandlerFn, JobRecord, JobStateCounts, JobsState, JobsStatus } from '../interfaces/job.interface.js';
 import type { JobSchema } from '../interfaces/job-schema.interface.js';
 import type { BackoffOptions } from '../interfaces/jobs-options.interface.js';
 import type { Clock } from './clock.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { JobRequest } from './job-request.js';
+import type { DriverPage, ListQuery } from './job-store.js';
 import type { JobsLogger } from './jobs-logger.js';
 
 /**
@@ -24,6 +25,20 @@ export interface JobsDriverFactory {
   create(context: DriverContext): JobsDriver;
 }
 
+/** How many finished jobs of one state a type keeps, and for how long. */
+export interface KeepPolicy {
+  /** Newest records kept; 0 keeps none. */
+  readonly count: number;
+  /** Ms after `finishedAt` a record is kept; `Infinity` when unbounded. */
+  readonly age: number;
+}
+
+/** A type's retention, every field resolved (handler over module over default). */
+export interface RetentionPolicy {
+  readonly completed: KeepPolicy;
+  readonly failed: KeepPolicy;
+}
+
 /** The module options a driver reads, every default applied. */
 export interface DriverOptions {
   readonly workers: number;
@@ -32,6 +47,7 @@ export interface DriverOptions {
   readonly timeout: number;
   readonly backoff: Readonly<BackoffOptions>;
   readonly shutdownTimeout: number;
+  readonly retention: RetentionPolicy;
 }
 
 /** One `@JobHandler`, bound once at start-up, with its options resolved over the module's. */
@@ -50,6 +66,8 @@ export interface RegisteredHandler {
   readonly concurrency: number;
   /** The payload's Standard Schema, checked at submit and before each attempt; undefined for none. */
   readonly schema: JobSchema | undefined;
+  /** Which finished jobs of this type are kept. */
+  readonly retention: RetentionPolicy;
 }
 
 /** The handlers known to this process. Complete before `JobsDriver.start()` runs. */
@@ -104,6 +122,22 @@ export interface JobsDriver {
   /** The same depths per handled job type (every type, zeros included), synchronously. */
   countsByType(): TypeCounts[];
   health(): DriverHealth;
+  /** A job waiting, delayed, running or kept; undefined when there is none (or its record aged out). */
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** One page of a state's jobs, in that state's order, after `query.after`. */
+  listJobs(query: ListQuery): Promise<DriverPage>;
+  /** Per handled type (zeros included): this process's view, or the broker's for a distributed driver. */
+  jobCounts(): Promise<Record<string, JobStateCounts>>;
+  /**
+   * Runs a kept failed job again from attempt 0 (emits `submitted` through
+   * `monitor.retriedManually`). Rejects with JobNotFoundError, JobStateError
+   * (not failed) or QueueFullError.
+   */
+  retryJob(id: string): Promise<JobRecord>;
+  /** Retries every kept failed job (of one type); resolves how many run again. */
+  retryJobs(type: RegisteredHandler | undefined): Promise<number>;
+  /** Removes a waiting, delayed or kept job (emits `removed`); false when there is none; JobStateError when active. */
+  removeJob(id: string): Promise<boolean>;
   /** Resolves when nothing waits, is delayed or runs (settles at close). */
   onIdle(): Promise<void>;
   /** Resolves when waiting + delayed < `limit`, an integer >= 1 (settles at close). */

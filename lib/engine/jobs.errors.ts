@@ -56,3 +56,26 @@ export class JobTimeoutError extends JobsError {
 export class JobsConfigurationError extends JobsError {
   override name = 'JobsConfigurationError';
 }
+
+/** `retryJob` named an id no job has, live or kept. */
+export class JobNotFoundError extends JobsError {
+  override name = 'JobNotFoundError';
+  constructor(
+    message: string,
+    readonly id: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The job is in a state the call cannot act on: retrying a job that has not failed, removing a running one. */
+export class JobStateError extends JobsError {
+  override name = 'JobStateError';
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly state: string,
+  ) {
+    super(message);
+  }
+}

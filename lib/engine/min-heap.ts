@@ -60,6 +60,11 @@ export class MinHeap<T extends HeapEntry> {
     this.#up(last.heapIndex);
   }
 
+  /** What the heap holds, in no particular order (a view: do not change it). */
+  values(): readonly T[] {
+    return this.#items;
+  }
+
   /** Empties the heap and hands back what it held, in no particular order. */
   drain(): T[] {
     const items = this.#items;

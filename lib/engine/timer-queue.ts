@@ -45,6 +45,11 @@ export class TimerQueue<T extends HeapEntry> {
     this.#heap.remove(entry);
   }
 
+  /** The entries waiting, in no particular order (`key` is the due time; a view: do not change it). */
+  values(): readonly T[] {
+    return this.#heap.values();
+  }
+
   /** Empties the queue without firing anything and stops the timer. */
   drain(): T[] {
     this.#disarm();

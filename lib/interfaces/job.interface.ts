@@ -45,26 +45,6 @@ export interface JobSnapshot<Payload> {
   readonly error?: string;
 }
 
-/** Where a job is. A job waiting for its retry is `delayed`. */
-export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
-
-/**
- * A job and where it is: the `Job` fields (`payload` as submitted, a schema's
- * input) plus its state and how its attempts went. On a finished record
- * `attempts` is `attemptsMade − 1`, as for the attempt it reports.
- */
-export interface JobRecord<P = any> extends JobSnapshot<JobPayload<P>> {
-  readonly state: JobState;
-  /** Attempts started so far. */
-  readonly attemptsMade: number;
-  /** The last failed attempt's error message. */
-  readonly error?: string;
-  /** The handler's resolved value (JSON on BullMQ). */
-  readonly result?: unknown;
-  /** When the job completed or failed for good. */
-  readonly finishedAt?: Date;
-}
-
 /** What a job handler is: called with the job and the attempt's abort signal. */
 export type JobHandlerFn<P = any> = (job: Job<P>, signal: AbortSignal) => unknown;
 
@@ -86,7 +66,60 @@ export interface SubmitOptions {
   delay?: number;
 }
 
-export type JobEventKind = 'submitted' | 'started' | 'completed' | 'retrying' | 'failed' | 'abandoned';
+export type JobEventKind = 'submitted' | 'started' | 'completed' | 'retrying' | 'failed' | 'abandoned' | 'removed';
+
+/** Where a job is: a job waiting for its retry is `delayed`; `completed` and `failed` ones are kept records. */
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/**
+ * A job as the job store reports it (`getJob`, `listJobs`): the `Job` fields
+ * plus where it is. On a finished record `attempts` is `attemptsMade − 1`, as
+ * for the attempt it reports.
+ */
+export interface JobRecord<P = any> extends JobSnapshot<JobPayload<P>> {
+  readonly state: JobState;
+  /** Attempts started so far. */
+  readonly attemptsMade: number;
+  /** The last error message. */
+  readonly error?: string;
+  /** The handler's resolved value (JSON on BullMQ), on completed records. */
+  readonly result?: unknown;
+  /** When the job completed or failed for good (completed and failed records). */
+  readonly finishedAt?: Date;
+}
+
+/** What `JobQueue.listJobs` lists: one state, optionally one type, a page at a time. */
+export interface ListJobsOptions {
+  state: JobState;
+  /** Only jobs of this type (one this process handles). */
+  type?: string;
+  /** Jobs per page (integer from 1 to 1000). Default 50. */
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of `listJobs`: pass `next` as `cursor` for the next page; absent on the last page. */
+export interface JobPage<P = any> {
+  jobs: Array<JobRecord<P>>;
+  next?: string;
+}
+
+/** One job type's jobs per state, as `JobQueue.jobCounts()` returns them. */
+export interface JobStateCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  /** Kept completed records. */
+  completed: number;
+  /** Kept failed records. */
+  failed: number;
+}
+
+/** What `JobQueue.retryJobs` retries: every kept failed job, or those of one type. */
+export interface RetryJobsOptions {
+  type?: string;
+}
 
 /** A lifecycle event of a job of this process, as `JobQueue.events$` emits it. */
 export interface JobEvent<P = any> {
@@ -98,6 +131,8 @@ export interface JobEvent<P = any> {
   readonly durationMs?: number;
   /** On `started`: ms since the job was accepted, on the driver's clock. */
   readonly waitMs?: number;
+  /** On `submitted`: true when `retryJob` / `retryJobs` ran a failed job again. */
+  readonly manual?: true;
 }
 
 /** This process's view of the queue, as `JobQueue.metrics()` returns it. */
@@ -108,6 +143,8 @@ export interface JobsMetrics {
   failed: number;
   /** Retries scheduled. */
   retried: number;
+  /** Failed jobs run again by `retryJob` / `retryJobs` (not counted in `retried`). */
+  retriedManually: number;
   /** Jobs abandoned at shutdown. */
   abandoned: number;
   /** Submits refused. */

@@ -13,6 +13,24 @@ export interface BackoffOptions {
   jitter: number;
 }
 
+/** How many finished jobs of one state are kept, and for how long. The newest are kept. */
+export interface KeepOptions {
+  /** How many to keep per job type (integer >= 0; 0 keeps none). */
+  count?: number;
+  /** Ms after `finishedAt` that a record is kept (integer from 1 to 2 147 483 647). */
+  age?: number;
+}
+
+/**
+ * Which finished jobs the job store keeps, per job type. Fields merge one by one:
+ * the handler's over the module's over the defaults, completed `{ count: 0 }`
+ * and failed `{ count: 1000, age: 7 days }`.
+ */
+export interface RetentionOptions {
+  completed?: KeepOptions;
+  failed?: KeepOptions;
+}
+
 /** Options of `JobsModule.forRoot`. */
 export interface JobsModuleOptions {
   /** How many attempts run at once in this process (integer >= 1). */
@@ -27,6 +45,8 @@ export interface JobsModuleOptions {
   backoff?: Partial<BackoffOptions>;
   /** Ms that shutdown waits for the drain (integer >= 1). Default 30 000. */
   shutdownTimeout?: number;
+  /** Finished jobs kept for `getJob`, `listJobs` and `retryJob`. Default: failed ones, 1000 per type for 7 days. */
+  retention?: RetentionOptions;
   /** Absent: the in-memory engine. Otherwise a driver from its subpath, e.g. `bullmqDriver({...})`. */
   driver?: JobsDriverFactory;
 }
@@ -47,6 +67,8 @@ export interface JobHandlerOptions {
    * gets the schema's output.
    */
   schema?: JobSchema;
+  /** Finished jobs of this type kept, merged field by field over the module's. */
+  retention?: RetentionOptions;
 }
 
 /** What `useClass` / `useExisting` of `forRootAsync` implement. */

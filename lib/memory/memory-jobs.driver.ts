@@ -1,12 +1,13 @@
-import type { Job } from '../interfaces/job.interface.js';
+import type { Job, JobRecord, JobStateCounts } from '../interfaces/job.interface.js';
 import { type AttemptHost, AttemptRunner, COMPLETED, FAILED } from '../engine/attempt-runner.js';
 import type { Clock, TimerHandle } from '../engine/clock.js';
 import type { BucketHolder, DeadlineBucket } from '../engine/deadline-signals.js';
-import { queueFull, shuttingDownReason } from '../engine/engine.messages.js';
+import { jobNotFound, malformedCursor, notRemovable, notRetriable, queueFull, shuttingDownReason } from '../engine/engine.messages.js';
 import { createIdGenerator } from '../engine/job-ids.js';
 import type { JobMonitor } from '../engine/job-monitor.js';
 import type { JobRequest } from '../engine/job-request.js';
-import { jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
+import { jobRecord, jobSnapshot, nextSnapshot } from '../engine/job-snapshot.js';
+import type { DriverPage, ListQuery, PagePosition } from '../engine/job-store.js';
 import type {
   DriverContext,
   DriverHealth,
@@ -17,10 +18,11 @@ import type {
   RegisteredHandler,
   TypeCounts,
 } from '../engine/jobs-driver.js';
-import { QueueFullError } from '../engine/jobs.errors.js';
+import { InvalidJobError, JobNotFoundError, JobStateError, QueueFullError } from '../engine/jobs.errors.js';
 import type { HeapEntry } from '../engine/min-heap.js';
 import { TimerQueue } from '../engine/timer-queue.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
+import { KeptJob, KeptJobs } from './kept-jobs.js';
 import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
@@ -38,6 +40,7 @@ const DELAYED = 1;
 const RUNNING = 2;
 const DONE = 3;
 const ABANDONED = 4;
+const REMOVED = 5;
 
 /**
  * Schedules the pump on a microtask. Not queueMicrotask: Node wraps each of
@@ -53,11 +56,16 @@ class TypeState implements BucketHolder {
   waiting = 0;
   delayed = 0;
   readonly limit: number;
+  /** Read once per type, so a finish that keeps nothing costs one comparison. */
+  readonly keepCompleted: boolean;
+  readonly keepFailed: boolean;
   parked: ReadyQueue<MemoryJob> | null = null;
   bucket: DeadlineBucket | null = null;
 
   constructor(readonly handler: RegisteredHandler) {
     this.limit = handler.concurrency;
+    this.keepCompleted = handler.retention.completed.count > 0;
+    this.keepFailed = handler.retention.failed.count > 0;
   }
 }
 
@@ -69,7 +77,7 @@ class TypeState implements BucketHolder {
  */
 class MemoryJob implements ReadyEntry {
   readonly priority: number;
-  /** When it became ready: FIFO order within its priority. */
+  /** When it became ready (FIFO order within its priority); while it runs, when it started. */
   seq = 0;
   state = WAITING;
   /** Attempts made before the one running or next to run. */
@@ -117,6 +125,10 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #delayed: TimerQueue<DelayedJob>;
   readonly #types: TypeState[] = [];
   readonly #byId = new Map<string, MemoryJob>();
+  /** Every kept finished job by id; the stores below keep it in step. */
+  readonly #keptById = new Map<string, KeptJob>();
+  readonly #completed = new KeptJobs('completed', this.#keptById);
+  readonly #failed = new KeptJobs('failed', this.#keptById);
   #readySeq = 0;
   #parked = 0;
 
@@ -170,11 +182,23 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     const type = (this.#types[handler.index] ??= new TypeState(handler));
     const now = this.#clock.now();
     const keyed = id !== undefined;
+    if (keyed && this.#keptById.size !== 0) {
+      // A kept finished record of this id is replaced by the new job.
+      const kept = this.#keptById.get(id);
+      if (kept !== undefined) kept.store!.remove(kept);
+    }
     const job = jobSnapshot(id ?? this.#nextId(), handler.type, request.payload, request.priority, 0, request.maxRetries, this.#dateAt(now), undefined);
     const record = new MemoryJob(job, type, request.timeout, keyed);
-    if (keyed) this.#byId.set(job.id, record);
-    if (request.delay > 0) {
-      this.#delay(record, now + request.delay);
+    this.#accept(record, request.delay, now);
+    this.#monitor.submitted(job);
+    return Promise.resolve(job);
+  }
+
+  /** Enqueues a new record: delayed, or ready with the pump scheduled. */
+  #accept(record: MemoryJob, delay: number, now: number): void {
+    if (record.keyed) this.#byId.set(record.job.id, record);
+    if (delay > 0) {
+      this.#delay(record, now + delay);
     } else {
       this.#makeReady(record);
       // Handlers never run inside submit: the pump runs on a microtask.
@@ -183,8 +207,6 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         void SETTLED.then(this.#scheduledPump);
       }
     }
-    this.#monitor.submitted(job);
-    return Promise.resolve(job);
   }
 
   counts(): QueueCounts {
@@ -229,6 +251,225 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
       this.#checkDrained();
     }
     return this.#closing;
+  }
+
+  // ---- the job store --------------------------------------------------------
+
+  getJob(id: string): Promise<JobRecord | undefined> {
+    const kept = this.#keptLookup(id);
+    if (kept !== undefined) return Promise.resolve(this.#keptRecord(kept));
+    const live = this.#findLive(id);
+    return Promise.resolve(live === undefined ? undefined : this.#liveRecord(live));
+  }
+
+  listJobs(query: ListQuery): Promise<DriverPage> {
+    const { state, type, limit, after } = query;
+    const kept = state === 'completed' || state === 'failed';
+    const shape = kept ? ['number', 'string'] : state === 'active' ? ['number'] : ['number', 'number'];
+    if (after !== undefined && (after.length !== shape.length || after.some((part, i) => typeof part !== shape[i]))) {
+      return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
+    }
+    if (kept) return Promise.resolve(this.#keptPage(state === 'completed' ? this.#completed : this.#failed, query));
+    const wanted = limit + 1;
+    const position = after as readonly number[] | undefined;
+    let records: MemoryJob[];
+    let keyOf: (record: MemoryJob) => PagePosition;
+    if (state === 'waiting') {
+      records = this.#waitingAfter(type, position as readonly [number, number] | undefined, wanted);
+      keyOf = (record) => [record.priority, record.seq];
+    } else if (state === 'delayed') {
+      const entries = this.#delayedAfter(type, position as readonly [number, number] | undefined, wanted);
+      const due = new Map<MemoryJob, DelayedJob>();
+      for (const entry of entries) due.set(entry.record, entry);
+      records = entries.map((entry) => entry.record);
+      keyOf = (record) => [due.get(record)!.key, due.get(record)!.seq];
+    } else {
+      // Running attempts, oldest start first (few: at most `workers`).
+      records = this.#runner.running().filter((record) => isOfType(record, type) && (position === undefined || record.seq > position[0]));
+      keyOf = (record) => [record.seq];
+    }
+    const more = records.length > limit;
+    const page = records.slice(0, limit);
+    return Promise.resolve({ jobs: page.map((record) => this.#liveRecord(record)), next: more ? keyOf(page.at(-1)!) : undefined });
+  }
+
+  /** Kept records newest first; the cursor names the last one's `seq` and id. */
+  #keptPage(store: KeptJobs, { type, limit, after }: ListQuery): DriverPage {
+    store.prune(this.#clock.now(), type?.index);
+    const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
+    const more = page.length > limit;
+    if (more) page.pop();
+    const last = page.at(-1);
+    return { jobs: page.map((kept) => this.#keptRecord(kept)), next: more && last !== undefined ? [last.seq, last.job.id] : undefined };
+  }
+
+  /** Up to `wanted` waiting jobs in run order after `[priority, seq]`: a page from the ready queue and each parked queue, merged. */
+  #waitingAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): MemoryJob[] {
+    const records: MemoryJob[] = [];
+    for (const state of this.#types) {
+      if (state?.parked && (type === undefined || state.handler === type)) records.push(...state.parked.page(after, wanted));
+    }
+    if (type === undefined) {
+      records.push(...this.#ready.page(after, wanted));
+    } else {
+      // Other types' jobs may come first in the ready queue: filter chunk by chunk.
+      let cursor = after;
+      for (let taken = 0; taken < wanted; ) {
+        const chunk = this.#ready.page(cursor, wanted * 4);
+        if (chunk.length === 0) break;
+        for (const record of chunk) {
+          if (taken < wanted && record.type.handler === type) {
+            records.push(record);
+            taken++;
+          }
+        }
+        const last = chunk[chunk.length - 1];
+        cursor = [last.priority, last.seq];
+      }
+    }
+    return records.sort((a, b) => b.priority - a.priority || a.seq - b.seq).slice(0, wanted);
+  }
+
+  /** The soonest `wanted` delayed entries after `[due, seq]`: one pass over the timer heap, keeping a short sorted list. */
+  #delayedAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): DelayedJob[] {
+    const best: DelayedJob[] = [];
+    const before = (a: DelayedJob, b: DelayedJob) => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+    for (const entry of this.#delayed.values()) {
+      if (!isOfType(entry.record, type)) continue;
+      if (after !== undefined && !(entry.key > after[0] || (entry.key === after[0] && entry.seq > after[1]))) continue;
+      if (best.length === wanted && !before(entry, best[wanted - 1])) continue;
+      let at = best.length;
+      while (at > 0 && before(entry, best[at - 1])) at--;
+      best.splice(at, 0, entry);
+      if (best.length > wanted) best.pop();
+    }
+    return best;
+  }
+
+  jobCounts(): Promise<Record<string, JobStateCounts>> {
+    const now = this.#clock.now();
+    this.#completed.prune(now);
+    this.#failed.prune(now);
+    const counts: Record<string, JobStateCounts> = {};
+    for (const { type, index } of this.#handlers.all()) {
+      const state = this.#types[index];
+      counts[type] = {
+        waiting: state?.waiting ?? 0,
+        delayed: state?.delayed ?? 0,
+        active: state?.running ?? 0,
+        completed: this.#completed.size(index),
+        failed: this.#failed.size(index),
+      };
+    }
+    return Promise.resolve(counts);
+  }
+
+  retryJob(id: string): Promise<JobRecord> {
+    const kept = this.#keptLookup(id);
+    if (kept === undefined) {
+      const live = this.#findLive(id);
+      if (live === undefined) return Promise.reject(new JobNotFoundError(jobNotFound(id), id));
+      const state = this.#liveState(live);
+      return Promise.reject(new JobStateError(notRetriable(id, state), id, state));
+    }
+    if (kept.store !== this.#failed) return Promise.reject(new JobStateError(notRetriable(id, 'completed'), id, 'completed'));
+    if (this.#size() >= this.#queueSize) return Promise.reject(new QueueFullError(queueFull(this.#queueSize)));
+    return Promise.resolve(this.#liveRecord(this.#redrive(kept)));
+  }
+
+  retryJobs(type: RegisteredHandler | undefined): Promise<number> {
+    this.#failed.prune(this.#clock.now(), type?.index);
+    let retried = 0;
+    // Oldest first, while there is room: what does not fit stays failed.
+    for (const kept of this.#failed.values(type?.index).reverse()) {
+      if (this.#size() >= this.#queueSize) break;
+      this.#redrive(kept);
+      retried++;
+    }
+    return Promise.resolve(retried);
+  }
+
+  removeJob(id: string): Promise<boolean> {
+    const kept = this.#keptLookup(id);
+    if (kept !== undefined) {
+      kept.store!.remove(kept);
+      this.#monitor.removed(kept.job);
+      return Promise.resolve(true);
+    }
+    const record = this.#findLive(id);
+    if (record === undefined) return Promise.resolve(false);
+    const type = record.type;
+    if (record.state === RUNNING) return Promise.reject(new JobStateError(notRemovable(id), id, 'active'));
+    if (record.state === WAITING) {
+      if (!this.#ready.remove(record)) {
+        type.parked!.remove(record);
+        this.#parked--;
+      }
+      type.waiting--;
+    } else {
+      this.#delayed.remove(this.#delayed.values().find((entry) => entry.record === record)!);
+      type.delayed--;
+    }
+    record.state = REMOVED;
+    if (record.keyed) this.#byId.delete(id);
+    this.#monitor.removed(this.#current(record));
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    if (this.#state === 'draining') this.#checkDrained();
+    if (this.#idleWaiters.pending && this.#isIdle()) this.#idleWaiters.settle();
+    return Promise.resolve(true);
+  }
+
+  /** A kept failed job, enqueued again from attempt 0 with its id, payload and options. */
+  #redrive(kept: KeptJob): MemoryJob {
+    kept.store!.remove(kept);
+    const old = kept.job;
+    const type = this.#types[kept.typeIndex]!;
+    const now = this.#clock.now();
+    const job = jobSnapshot(old.id, old.type, old.payload, old.priority, 0, old.maxRetries, this.#dateAt(now), undefined);
+    const record = new MemoryJob(job, type, kept.timeout, kept.keyed);
+    this.#accept(record, 0, now);
+    this.#monitor.retriedManually(job);
+    return record;
+  }
+
+  /** A kept record within its age, or undefined (one past its age is evicted). */
+  #keptLookup(id: string): KeptJob | undefined {
+    const kept = this.#keptById.get(id);
+    if (kept === undefined) return undefined;
+    const store = kept.store!;
+    const now = this.#clock.now();
+    if (!store.expired(kept, now)) return kept;
+    store.prune(now, kept.typeIndex);
+    return undefined;
+  }
+
+  /** A job waiting, delayed or running: by its key, or (an id this process made) by a scan, since only keys are indexed. */
+  #findLive(id: string): MemoryJob | undefined {
+    const keyed = this.#byId.get(id);
+    if (keyed !== undefined || !id.startsWith(this.#nextId.prefix)) return keyed;
+    const match = (record: MemoryJob) => record.job.id === id;
+    return (
+      this.#runner.running().find(match) ??
+      this.#ready.values().find(match) ??
+      this.#types.map((type) => type?.parked?.values().find(match)).find((record) => record !== undefined) ??
+      this.#delayed.values().find((entry) => entry.record.job.id === id)?.record
+    );
+  }
+
+  #liveState(record: MemoryJob): 'waiting' | 'delayed' | 'active' {
+    return record.state === RUNNING ? 'active' : record.state === DELAYED ? 'delayed' : 'waiting';
+  }
+
+  #liveRecord(record: MemoryJob): JobRecord {
+    const job = this.#current(record);
+    const state = this.#liveState(record);
+    return jobRecord(job, state, state === 'active' ? record.attempts + 1 : record.attempts, undefined, undefined);
+  }
+
+  #keptRecord(kept: KeptJob): JobRecord {
+    const job = kept.job;
+    const state = kept.store === this.#completed ? 'completed' : 'failed';
+    return jobRecord(job, state, job.attempts + 1, kept.result, new Date(kept.finishedAt));
   }
 
   // ---- the data path ------------------------------------------------------
@@ -297,6 +538,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         continue;
       }
       record.state = RUNNING;
+      record.seq = ++this.#readySeq;
       type.waiting--;
       type.running++;
       const job = this.#current(record);
@@ -305,12 +547,13 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     }
   }
 
-  attemptEnded(record: MemoryJob, job: Job, verdict: number, _result: unknown, now: number): void {
+  attemptEnded(record: MemoryJob, job: Job, verdict: number, result: unknown, now: number): void {
     record.job = job;
     const type = record.type;
     type.running--;
     if (verdict === COMPLETED || verdict === FAILED) {
       this.#finish(record);
+      if (verdict === COMPLETED ? type.keepCompleted : type.keepFailed) this.#keep(verdict, record, type, result, now);
     } else {
       record.attempts++;
       if (verdict > 0) this.#delay(record, now + verdict);
@@ -332,6 +575,13 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   #finish(record: MemoryJob): void {
     record.state = DONE;
     if (record.keyed) this.#byId.delete(record.job.id);
+  }
+
+  /** Keeps a finished job (its type keeps that state), off the common path. */
+  #keep(verdict: number, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
+    const { index, retention } = type.handler;
+    if (verdict === COMPLETED) this.#completed.add(new KeptJob(record.job, index, record.timeout, record.keyed, result, now), retention.completed);
+    else this.#failed.add(new KeptJob(record.job, index, record.timeout, record.keyed, undefined, now), retention.failed);
   }
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
@@ -396,4 +646,8 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     this.#sizeWaiters.settleAll();
     this.#closed!();
   }
+}
+
+function isOfType(record: MemoryJob, type: RegisteredHandler | undefined): boolean {
+  return type === undefined || record.type.handler === type;
 }

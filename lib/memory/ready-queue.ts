@@ -96,6 +96,62 @@ export class ReadyQueue<T extends ReadyEntry> {
     return entry;
   }
 
+  /** Takes an entry out from anywhere (O(level size)); false when the queue does not hold it. */
+  remove(entry: T): boolean {
+    const level = this.#levels.get(entry.priority);
+    if (level === undefined) return false;
+    const items = level.items;
+    let low = level.head;
+    let high = items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (items[middle]!.seq < entry.seq) low = middle + 1;
+      else high = middle;
+    }
+    if (items[low] !== entry) return false;
+    items.splice(low, 1);
+    this.#size--;
+    if (level.head === items.length) {
+      this.#heap.remove(level);
+      this.#levels.delete(level.priority);
+      if (this.#last === level) this.#last = null;
+    }
+    return true;
+  }
+
+  /** Every entry, in the order `pop` would hand them out (a copy). */
+  values(): T[] {
+    return this.page(undefined, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Up to `limit` entries in the order `pop` would hand them out, strictly
+   * after the position `[priority, seq]` (from the first when undefined):
+   * levels are skipped whole and the position found by binary search.
+   */
+  page(after: readonly [number, number] | undefined, limit: number): T[] {
+    const levels = [...this.#levels.values()].sort((a, b) => b.priority - a.priority);
+    const out: T[] = [];
+    for (const level of levels) {
+      if (out.length >= limit) break;
+      const items = level.items;
+      let start = level.head;
+      if (after !== undefined) {
+        if (level.priority > after[0]) continue;
+        if (level.priority === after[0]) {
+          let high = items.length;
+          while (start < high) {
+            const middle = (start + high) >>> 1;
+            if (items[middle]!.seq <= after[1]) start = middle + 1;
+            else high = middle;
+          }
+        }
+      }
+      for (let i = start; i < items.length && out.length < limit; i++) out.push(items[i]!);
+    }
+    return out;
+  }
+
   /** Empties the queue and hands back what it held, highest priority first. */
   drain(): T[] {
     const out: T[] = [];

@@ -15,6 +15,7 @@ export class JobsPrometheusMetrics {
   readonly #completed: Counter<'type'>;
   readonly #failed: Counter<'type'>;
   readonly #retried: Counter<'type'>;
+  readonly #retriedManually: Counter<'type'>;
   readonly #abandoned: Counter<'type'>;
   readonly #waitSeconds: Histogram<'type'>;
   readonly #runSeconds: Histogram<'type'>;
@@ -25,6 +26,7 @@ export class JobsPrometheusMetrics {
     this.#completed = counter('nestjs_jobs_completed_total', 'Jobs completed.');
     this.#failed = counter('nestjs_jobs_failed_total', 'Jobs failed for good (retries spent or unrecoverable).');
     this.#retried = counter('nestjs_jobs_retried_total', 'Failed attempts that were scheduled for a retry.');
+    this.#retriedManually = counter('nestjs_jobs_retried_manually_total', 'Failed jobs run again by retryJob / retryJobs.');
     this.#abandoned = counter('nestjs_jobs_abandoned_total', 'Jobs given up at shutdown.');
     // A refusal happens before a job exists, often for a type no handler knows:
     // a type label would be unbounded, so this one counter has no label.
@@ -90,6 +92,9 @@ export class JobsPrometheusMetrics {
   record(event: JobEvent): void {
     const labels = { type: event.job.type };
     switch (event.kind) {
+      case 'submitted':
+        if (event.manual === true) this.#retriedManually.inc(labels);
+        return;
       case 'started':
         if (event.job.attempts === 0 && event.waitMs !== undefined) this.#waitSeconds.observe(labels, event.waitMs / 1000);
         return;

@@ -75,6 +75,7 @@ describe.each(driverFixtures)('$name driver: delivery', (fixture) => {
       processed: 1,
       failed: 0,
       retried: 0,
+      retriedManually: 0,
       abandoned: 0,
       rejected: 0,
       avgDurationMs: expect.any(Number),

@@ -71,6 +71,7 @@ describe('JobsHealthIndicator', () => {
         processed: 0,
         failed: 0,
         retried: 0,
+        retriedManually: 0,
         abandoned: 0,
         rejected: 0,
         avgDurationMs: 0,
@@ -161,6 +162,12 @@ describe('JobsHealthIndicator', () => {
         onIdle: () => Promise.resolve(),
         onSizeLessThan: () => Promise.resolve(),
         close: () => Promise.resolve(),
+        getJob: () => Promise.resolve(undefined),
+        listJobs: () => Promise.resolve({ jobs: [], next: undefined }),
+        jobCounts: () => Promise.resolve({}),
+        retryJob: () => Promise.reject(new Error('not used')),
+        retryJobs: () => Promise.resolve(0),
+        removeJob: () => Promise.resolve(false),
       };
     }
 

@@ -19,6 +19,11 @@ class Handlers {
     this.held.push(done);
     return done.promise;
   }
+
+  @JobHandler('sms', { maxRetries: 0 })
+  sms(): never {
+    throw new Error('no signal');
+  }
 }
 
 const apps: TestingModule[] = [];
@@ -71,6 +76,23 @@ describe('JobsPrometheusModule', () => {
     expect(sampleValue(samples, 'nestjs_jobs_wait_seconds_count', { type: 'email' })).toBe(2);
     expect(sampleValue(samples, 'nestjs_jobs_active', { type: 'email' })).toBe(0);
     expect(sampleValue(samples, 'nestjs_jobs_rejected_total')).toBe(1);
+  });
+
+  it('counts manual retries apart from automatic ones, per type', async () => {
+    const registry = new Registry();
+    const app = await startApp({ registry });
+    const jobs = app.get(JobQueue);
+    const failures: string[] = [];
+    jobs.events$.subscribe((event) => event.kind === 'failed' && failures.push(event.job.id));
+    await jobs.submit('sms', null, { id: 'text-1' });
+    await jobs.onIdle();
+    expect(failures).toEqual(['text-1']);
+    await jobs.retryJob('text-1');
+    await jobs.onIdle();
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'nestjs_jobs_retried_manually_total', { type: 'sms' })).toBe(1);
+    expect(sampleValue(samples, 'nestjs_jobs_retried_total', { type: 'sms' })).toBeUndefined();
+    expect(sampleValue(samples, 'nestjs_jobs_failed_total', { type: 'sms' })).toBe(2);
   });
 
   it('counts the jobs abandoned by the drain', async () => {

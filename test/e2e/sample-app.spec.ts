@@ -204,6 +204,7 @@ describe('sample app: GET /metrics', () => {
     expect(Object.fromEntries([...parsed.types].filter(([name]) => name.startsWith('nestjs_jobs_')))).toEqual({
       nestjs_jobs_completed_total: 'counter',
       nestjs_jobs_failed_total: 'counter',
+      nestjs_jobs_retried_manually_total: 'counter',
       nestjs_jobs_retried_total: 'counter',
       nestjs_jobs_abandoned_total: 'counter',
       nestjs_jobs_rejected_total: 'counter',

@@ -1,8 +1,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { isDeepStrictEqual } from 'node:util';
 import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
 import { ChildNode } from '../support/child-node.js';
 import { describeWithRedis } from '../support/drivers.js';
 import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../support/redis.js';
+
+/** Reads until the value equals `expected` (state another process changes in the background), for at most 5 s. */
+async function eventually(read: () => Promise<unknown>, expected: unknown): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let value = await read();
+  while (!isDeepStrictEqual(value, expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await read();
+  }
+  expect(value).toEqual(expected);
+}
 
 describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
   let redis: RedisEndpoint;
@@ -72,6 +84,41 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     expect(await b.close()).toEqual({ code: 0, signal: null });
   });
 
+  it('a job failed in a worker process is found, listed and retried from a producer-only process, then completes; counts agree', async () => {
+    const prefix = newPrefix();
+    const [producer, worker] = await Promise.all([
+      node({ driver: driver(prefix, 'producer'), workers: 1 }),
+      node({ driver: driver(prefix, 'worker'), workers: 1 }),
+    ]);
+    await producer.submit('task', { fail: true }, { id: 'doomed' });
+    await producer.submit('task', { fail: true }, { id: 'also-doomed' });
+    await Promise.all([worker.event('failed', 'doomed'), worker.event('failed', 'also-doomed')]);
+    // The worker reports the failure before BullMQ has moved the job to its failed set: look until it is there.
+    await eventually(async () => (await producer.store('jobCounts')).value, { task: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 } });
+    expect((await worker.store('jobCounts')).value).toEqual({ task: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 } });
+
+    const found = (await producer.store('getJob', 'doomed')).value;
+    expect(found).toMatchObject({ id: 'doomed', type: 'task', state: 'failed', error: 'declined', attemptsMade: 1, payload: { fail: true } });
+    const listed = (await producer.store('listJobs', { state: 'failed', limit: 1 })).value as { jobs: Array<{ id: string }>; next: string };
+    const rest = (await producer.store('listJobs', { state: 'failed', limit: 1, cursor: listed.next })).value as { jobs: Array<{ id: string }>; next?: string };
+    expect([...listed.jobs, ...rest.jobs].map((job) => job.id)).toEqual(['also-doomed', 'doomed']);
+    expect(rest.next).toBeUndefined();
+
+    worker.send({ type: 'release', id: 'doomed' });
+    const retried = await producer.store('retryJob', 'doomed');
+    expect(retried.value).toMatchObject({ id: 'doomed', state: 'waiting', attempts: 0, attemptsMade: 0 });
+    await worker.event('completed', 'doomed');
+    expect(producer.events('submitted').map((e) => e.id)).toEqual(['doomed', 'also-doomed', 'doomed']);
+    expect(await producer.metrics()).toMatchObject({ retriedManually: 1 });
+    await eventually(async () => ((await producer.store('jobCounts')).value as Record<string, { failed: number }>).task.failed, 1);
+    expect(((await worker.store('jobCounts')).value as Record<string, { failed: number }>).task.failed).toBe(1);
+    expect((await producer.store('retryJob', 'doomed')).error).toMatchObject({ name: 'JobNotFoundError' });
+    expect(await producer.store('removeJob', 'also-doomed')).toMatchObject({ value: true });
+    expect((await worker.store('getJob', 'also-doomed')).value).toBeUndefined();
+    expect(await producer.close()).toEqual({ code: 0, signal: null });
+    expect(await worker.close()).toEqual({ code: 0, signal: null });
+  });
+
   it('kill -9 of a worker mid-job: the other worker completes the job, none lost, no attempt spent', async () => {
     const prefix = newPrefix();
     const fast = { lockDuration: 400, stalledInterval: 200 };
@@ -115,6 +162,9 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     expect(survivor.events('started')).toEqual([]);
     expect(await survivor.metrics()).toMatchObject({ failed: 1, processed: 0 });
     expect(survivor.output.join('')).toMatch(/Job doomed \(task\) failed after 1 attempt\(s\): .*stalled/);
+    // And it is kept, like any failure, for a look and a retry.
+    await eventually(async () => ((await survivor.store('getJob', 'doomed')).value as { state?: string } | undefined)?.state, 'failed');
+    expect((await survivor.store('getJob', 'doomed')).value).toMatchObject({ id: 'doomed', error: expect.stringMatching(/stalled/) });
   });
 
   it('SIGTERM of a worker mid-job: the job goes back to the queue without spending an attempt, and runs elsewhere', async () => {

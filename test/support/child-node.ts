@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
-import type { ChildMessage, ParentMessage } from '../fixtures/bullmq-node.js';
+import type { ChildMessage, ParentMessage, StoreCall } from '../fixtures/bullmq-node.js';
 
 const FIXTURE = fileURLToPath(new URL('../../.build/test/fixtures/bullmq-node.js', import.meta.url));
 
@@ -83,6 +83,13 @@ export class ChildNode {
     this.send({ type: 'metrics', ref });
     const reply = await this.next((m) => m.type === 'metrics' && m.ref === ref);
     return (reply as Extract<ChildMessage, { type: 'metrics' }>).metrics;
+  }
+
+  /** Calls a job-store method of the app's `JobQueue`; resolves with its value (JSON: dates as strings) or its error. */
+  async store(call: StoreCall, arg?: unknown): Promise<Extract<ChildMessage, { type: 'stored' }>> {
+    const ref = ++this.#ref;
+    this.send({ type: 'store', ref, call, arg });
+    return (await this.next((m) => m.type === 'stored' && m.ref === ref)) as Extract<ChildMessage, { type: 'stored' }>;
   }
 
   /** Asks the app to close; resolves with how the process then ended (on its own). */

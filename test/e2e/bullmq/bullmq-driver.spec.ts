@@ -205,6 +205,57 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(app.jobs.metrics()).toMatchObject({ failed: 1, retried: 0, processed: 0 });
   });
 
+  it('writes ordinary BullMQ jobs: the data is the payload, retention rides as removeOnComplete / removeOnFail', async () => {
+    const { jobs, prefix } = await start();
+    const reader = new Queue('plain', { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
+    await jobs.submit('plain', { to: 'later@b.c' }, { id: 'stored', delay: 600_000, timeout: 1234 });
+    const stored = (await reader.getJob('stored'))!;
+    await reader.close();
+    expect(stored.name).toBe('plain');
+    expect(stored.data).toEqual({ to: 'later@b.c' });
+    expect(stored.opts).toMatchObject({ removeOnComplete: true, removeOnFail: { count: 1000, age: 604_800 }, nestjsJobs: { t: 1234 } });
+    expect(await jobs.getJob('stored')).toMatchObject({ state: 'delayed', payload: { to: 'later@b.c' } });
+  });
+
+  it('pages waiting jobs in run order: jobs added without a priority by other tools first, then by priority', async () => {
+    const { jobs, prefix } = await start({}, { role: 'producer' });
+    await jobs.submit('plain', null, { id: 'ours-low', priority: -1 });
+    await jobs.submit('plain', null, { id: 'ours-high', priority: 3 });
+    const raw = new Queue('plain', { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
+    for (const id of ['raw-1', 'raw-2', 'raw-3']) await raw.add('plain', { p: id }, { jobId: id });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await jobs.listJobs({ state: 'waiting', limit: 2, cursor });
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.next;
+      // One added between pages: behind everything listed so far, so it comes once or not at all.
+      if (seen.length === 2) await raw.add('plain', { p: 'raw-4' }, { jobId: 'raw-4' });
+    } while (cursor !== undefined);
+    await raw.close();
+    expect(seen).toEqual(['raw-1', 'raw-2', 'raw-3', 'raw-4', 'ours-high', 'ours-low']);
+    expect((await jobs.jobCounts()).plain).toMatchObject({ waiting: 6 });
+  });
+
+  it('still runs, keeps, lists and retries jobs written in the old envelope format', async () => {
+    const { jobs, work, prefix } = await start();
+    work.failures.set('legacy', [new Error('old and failing')]);
+    const raw = new Queue('flaky', { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
+    await raw.add('flaky', { p: { to: 'old@b.c' }, t: 5000 }, { jobId: 'legacy', priority: 1, attempts: 1, removeOnFail: { count: 10 } });
+    await raw.close();
+    await until(() => work.ran.some((r) => r.id === 'legacy'));
+    await jobs.onIdle();
+    expect(await jobs.getJob('legacy')).toMatchObject({ state: 'failed', payload: { to: 'old@b.c' }, error: 'old and failing', attemptsMade: 1 });
+    expect((await jobs.listJobs({ state: 'failed', type: 'flaky' })).jobs.map((job) => job.id)).toEqual(['legacy']);
+    await jobs.retryJob('legacy');
+    await until(() => work.ran.filter((r) => r.id === 'legacy').length === 2);
+    await jobs.onIdle();
+    expect(work.ran.filter((r) => r.id === 'legacy').map((r) => [r.payload, r.attempts])).toEqual([
+      [{ to: 'old@b.c' }, 0],
+      [{ to: 'old@b.c' }, 0],
+    ]);
+  });
+
   it('checks its options, naming the option and the value', () => {
     expect(() => bullmqDriver({} as never)).toThrow(JobsConfigurationError);
     expect(() => bullmqDriver({} as never)).toThrow(/option "connection" is required/);

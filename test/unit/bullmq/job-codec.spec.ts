@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { checkEnvelope, fromBullPriority, measurePayload, toBullPriority } from '../../../lib/bullmq/job-codec.js';
+import { checkEnvelope, checkJob, fromBullPriority, keptResult, measurePayload, metaOf, payloadOf, toBullPriority } from '../../../lib/bullmq/job-codec.js';
 import { PRIORITY_MAX, PRIORITY_MIN } from '../../../lib/engine/limits.js';
 
 /** BullMQ's priorities: 1..2^21-1 are prioritised (lower first); 0 would mean "none" and run before them all. */
@@ -43,5 +43,23 @@ describe('BullMQ job codec', () => {
     expect(checkEnvelope({ payload: 1 })).toBe('its data has no payload field "p"');
     expect(checkEnvelope({ p: 1, t: 0 })).toBe('its timeout "t" is not an integer >= 1');
     expect(checkEnvelope(JSON.parse('{"__proto__":{"p":1}}'))).toBe('its data has no payload field "p"');
+  });
+
+  it('reads the data as the payload when the job carries the nestjsJobs option, and the old envelope when it does not', () => {
+    const read = (data: unknown, opts: object) => checkJob(data, opts) ?? { payload: payloadOf(data, opts), ...metaOf(data, opts) };
+    expect(read({ to: 'a' }, { nestjsJobs: {} })).toEqual({ payload: { to: 'a' } });
+    expect(read(null, { nestjsJobs: { t: 50, k: 'n1' } })).toEqual({ payload: null, t: 50, k: 'n1' });
+    // Jobs written by the previous format: the payload in { p, t?, k? }.
+    expect(read({ p: { to: 'a' }, t: 9, k: 'n0' }, {})).toEqual({ payload: { to: 'a' }, p: { to: 'a' }, t: 9, k: 'n0' });
+    expect(read({ to: 'a' }, {})).toBe('its data has no payload field "p"');
+    expect(read({}, { nestjsJobs: 'x' })).toBe('its option "nestjsJobs" is not an object');
+    expect(read({}, { nestjsJobs: { t: 0 } })).toBe('its timeout "nestjsJobs.t" is not an integer >= 1');
+  });
+
+  it('keeps a result only when it can travel as JSON', () => {
+    expect(keptResult({ rows: 3 })).toEqual({ rows: 3 });
+    expect(keptResult(() => 1)).toBeUndefined();
+    expect(keptResult(10n)).toBeUndefined();
+    expect(keptResult(undefined)).toBeUndefined();
   });
 });

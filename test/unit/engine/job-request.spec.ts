@@ -13,6 +13,7 @@ const handler: RegisteredHandler = {
   backoff: { delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 },
   concurrency: Infinity,
   schema: undefined,
+  retention: { completed: { count: 0, age: Infinity }, failed: { count: 1000, age: 604_800_000 } },
 };
 const payload = { to: 'a@example.com' };
 const MAX_MS = 2_147_483_647;

@@ -33,6 +33,7 @@ describe('resolveJobsOptions', () => {
       timeout: 30_000,
       backoff: { delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 },
       shutdownTimeout: 30_000,
+      retention: { completed: { count: 0, age: Infinity }, failed: { count: 1000, age: 604_800_000 } },
       driver: undefined,
     });
     expect(Object.isFrozen(resolved)).toBe(true);
@@ -106,7 +107,7 @@ describe('resolveJobsOptions', () => {
 
   it('refuses unknown keys, at the top and in backoff', () => {
     expect(moduleError({ ...REQUIRED, concurency: 2 })).toBe(
-      'JobsModule: unknown option "concurency". Known options: workers, queueSize, maxRetries, timeout, backoff, shutdownTimeout, driver.',
+      'JobsModule: unknown option "concurency". Known options: workers, queueSize, maxRetries, timeout, backoff, shutdownTimeout, retention, driver.',
     );
     expect(moduleError({ ...REQUIRED, backoff: { max: 5 } })).toBe(
       'JobsModule option "backoff": unknown option "max". Known options: delay, factor, maxDelay, jitter.',
@@ -148,7 +149,7 @@ describe('resolveHandlerOptions', () => {
   });
 
   it('takes the module’s options, and no concurrency limit, when the handler gives none', () => {
-    const expected = { maxRetries: 4, timeout: 2000, backoff: module.backoff, concurrency: Infinity };
+    const expected = { maxRetries: 4, timeout: 2000, backoff: module.backoff, concurrency: Infinity, retention: module.retention };
     expect(resolveHandlerOptions(HANDLER, undefined, module)).toEqual(expected);
     expect(resolveHandlerOptions(HANDLER, {}, module)).toEqual(expected);
   });
@@ -159,7 +160,7 @@ describe('resolveHandlerOptions', () => {
     [{ concurrency: 3 }, { maxRetries: 4, timeout: 2000, concurrency: 3 }],
   ])('puts the handler’s %p over the module’s', (options, expected) => {
     const resolved = resolveHandlerOptions(HANDLER, options, module);
-    expect(resolved).toEqual({ ...expected, backoff: module.backoff });
+    expect(resolved).toEqual({ ...expected, backoff: module.backoff, retention: module.retention });
   });
 
   it.each([
@@ -185,8 +186,38 @@ describe('resolveHandlerOptions', () => {
     expect(handlerError({ concurrency: 0 })).toBe(
       `${HANDLER}: option "concurrency" must be an integer >= 1, got 0.`,
     );
-    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency, schema.`);
+    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency, retention, schema.`);
     expect(handlerError('fast')).toBe(`${HANDLER}: options must be an object, got "fast".`);
+  });
+
+  it('merges retention field by field: the handler over the module over the defaults', () => {
+    const withModule = resolveJobsOptions({ ...REQUIRED, retention: { failed: { age: 60_000 }, completed: { count: 10 } } });
+    expect(withModule.retention).toEqual({ completed: { count: 10, age: Infinity }, failed: { count: 1000, age: 60_000 } });
+    const handler = resolveHandlerOptions(HANDLER, { retention: { failed: { count: 5 } } }, withModule);
+    expect(handler.retention).toEqual({ completed: { count: 10, age: Infinity }, failed: { count: 5, age: 60_000 } });
+    expect(resolveHandlerOptions(HANDLER, { retention: { completed: { age: 1 } } }, module).retention.completed).toEqual({ count: 0, age: 1 });
+    expect(Object.isFrozen(withModule.retention.failed)).toBe(true);
+  });
+
+  it.each([
+    [{ failed: { count: -1 } }, 'retention.failed.count', 'an integer >= 0', '-1'],
+    [{ failed: { count: 1.5 } }, 'retention.failed.count', 'an integer >= 0', '1.5'],
+    [{ completed: { age: 0 } }, 'retention.completed.age', `an integer from 1 to ${MAX_MS}`, '0'],
+    [{ completed: { age: MAX_MS + 1 } }, 'retention.completed.age', `an integer from 1 to ${MAX_MS}`, '2147483648'],
+    [{ failed: { age: Number.NaN } }, 'retention.failed.age', `an integer from 1 to ${MAX_MS}`, 'NaN'],
+  ])('refuses retention %p, naming the field and the value', (retention, option, expected, shown) => {
+    expect(handlerError({ retention })).toBe(`${HANDLER}: option "${option}" must be ${expected}, got ${shown}.`);
+    expect(moduleError({ ...REQUIRED, retention })).toBe(`JobsModule: option "${option}" must be ${expected}, got ${shown}.`);
+  });
+
+  it('refuses unknown retention keys and states', () => {
+    expect(moduleError({ ...REQUIRED, retention: { waiting: {} } })).toBe(
+      'JobsModule option "retention": unknown option "waiting". Known options: completed, failed.',
+    );
+    expect(moduleError({ ...REQUIRED, retention: { failed: { max: 1 } } })).toBe(
+      'JobsModule option "retention.failed": unknown option "max". Known options: count, age.',
+    );
+    expect(moduleError({ ...REQUIRED, retention: 7 })).toBe('JobsModule option "retention": options must be an object, got 7.');
   });
 
   it('leaves the defaults untouched', () => {
