@@ -23,6 +23,12 @@ export type {
   JobsModuleOptions,
   JobsOptionsFactory,
 } from './interfaces/jobs-options.interface.js';
+export type {
+  HandlerScheduleOptions,
+  RateLimitOptions,
+  ScheduleOptions,
+  ScheduleRecord,
+} from './interfaces/schedule.interface.js';
 export {
   InvalidJobError,
   JobsConfigurationError,

@@ -11,6 +11,7 @@ import type {
   SubmitOptions,
   TypeMetrics,
 } from './interfaces/job.interface.js';
+import type { ScheduleOptions, ScheduleRecord } from './interfaces/schedule.interface.js';
 import { JOBS_KERNEL } from './jobs.constants.js';
 
 /** The queue of this application: submit jobs, read metrics and events, wait for room or idleness. */
@@ -34,6 +35,26 @@ export class JobQueue {
    */
   submit<T extends JobType>(type: T, payload: PayloadOf<T>, options?: SubmitOptions): Promise<Job<PayloadOf<T>>> {
     return this.#kernel.submit(type, payload, options);
+  }
+
+  /**
+   * Creates or replaces (by `key`) a schedule: each tick submits one job of
+   * `type` with `payload`, with exactly one of `cron` and `every`. On a
+   * distributed driver a tick runs once across all processes. Rejects with
+   * UnknownJobTypeError or InvalidJobError (naming the field).
+   */
+  schedule<T extends JobType>(key: string, type: T, payload: PayloadOf<T>, options: ScheduleOptions): Promise<ScheduleRecord> {
+    return this.#kernel.schedule(key, type, payload, options);
+  }
+
+  /** Removes the schedule `key` and its pending job; resolves false when there is no such schedule. */
+  unschedule(key: string): Promise<boolean> {
+    return this.#kernel.unschedule(key);
+  }
+
+  /** Every schedule, with its next tick. */
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#kernel.listSchedules();
   }
 
   /** This process's counters and queue depths, synchronously. */

@@ -2,6 +2,9 @@ import { invalidOption, missingOption, notAnObject, unknownOption } from './engi
 import { DRIVER_FACTORY_BRAND, type DriverOptions, type JobsDriverFactory } from './engine/jobs-driver.js';
 import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
+import { rateLimitOption } from './engine/rate-limiter.js';
+import { type DeclaredSchedule, declaredSchedule } from './engine/schedules.js';
+import type { RateLimitOptions } from './interfaces/schedule.interface.js';
 import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions } from './interfaces/jobs-options.interface.js';
 import { invalidDriver } from './jobs.messages.js';
 
@@ -19,7 +22,7 @@ export const JOBS_DEFAULTS = Object.freeze({
 } as const);
 
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'driver'];
-const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency'];
+const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'schedule', 'rateLimit'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
 const WHERE = 'JobsModule';
 
@@ -49,16 +52,31 @@ export interface ResolvedHandlerOptions {
   timeout: number;
   backoff: Readonly<BackoffOptions>;
   concurrency: number;
+  /** The handler's declared schedule (key = type), if any. */
+  schedule?: DeclaredSchedule;
+  /** Starts per window of this type, if limited. */
+  rateLimit?: Readonly<RateLimitOptions>;
 }
 
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
   const options = (raw === undefined ? {} : record(where, raw, HANDLER_KEYS)) as JobHandlerOptions;
-  return {
+  const resolved: ResolvedHandlerOptions = {
     maxRetries: optional(where, 'maxRetries', options.maxRetries, 0, COUNT, module.maxRetries),
     timeout: optional(where, 'timeout', options.timeout, 1, MS, module.timeout),
     backoff: resolveBackoff(where, options.backoff, module.backoff),
     concurrency: optional(where, 'concurrency', options.concurrency, 1, COUNT, Infinity),
   };
+  if (options.schedule !== undefined) {
+    const schedule = declaredSchedule(where, options.schedule);
+    if (typeof schedule === 'string') throw new JobsConfigurationError(schedule);
+    resolved.schedule = schedule;
+  }
+  if (options.rateLimit !== undefined) {
+    const rateLimit = rateLimitOption(where, options.rateLimit);
+    if (typeof rateLimit === 'string') throw new JobsConfigurationError(rateLimit);
+    resolved.rateLimit = rateLimit;
+  }
+  return resolved;
 }
 
 function isDriverFactory(value: unknown): value is JobsDriverFactory {

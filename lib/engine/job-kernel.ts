@@ -5,6 +5,8 @@ import type { JobMonitor } from './job-monitor.js';
 import type { DriverHealth, DriverOptions, HandlerLookup, JobsDriver } from './jobs-driver.js';
 import { InvalidJobError, type JobsError, QueueClosedError, UnknownJobTypeError } from './jobs.errors.js';
 import { isInteger } from './limits.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
+import { checkScheduleKey, declaredRequest, scheduleRequest } from './schedules.js';
 
 /**
  * What `JobQueue` does, without Nest: the checks every submit gets whatever
@@ -49,7 +51,7 @@ export class JobKernel {
   }
 
   metrics(): JobsMetrics {
-    const { waiting, delayed, active, stuck } = this.#driver.counts();
+    const { waiting, delayed, active, stuck, rateLimited } = this.#driver.counts();
     const monitor = this.#monitor;
     const { processed, failed, retried, abandoned, rejected } = monitor.counters;
     return {
@@ -63,6 +65,7 @@ export class JobKernel {
       delayed,
       active,
       stuck,
+      rateLimited,
       workers: this.#options.workers,
       queueSize: this.#options.queueSize,
     };
@@ -70,7 +73,9 @@ export class JobKernel {
 
   metricsByType(): Record<string, TypeMetrics> {
     const byType: Record<string, TypeMetrics> = {};
-    for (const { type, waiting, delayed, active } of this.#driver.countsByType()) byType[type] = { waiting, delayed, active };
+    for (const { type, waiting, delayed, active, rateLimited } of this.#driver.countsByType()) {
+      byType[type] = { waiting, delayed, active, rateLimited };
+    }
     return byType;
   }
 
@@ -87,8 +92,38 @@ export class JobKernel {
     return this.#driver.onSizeLessThan(limit);
   }
 
+  /** Creates or replaces the schedule `key`: each tick submits one job of `type` with `payload`. */
+  schedule(key: string, type: string, payload: unknown, options: unknown): Promise<ScheduleRecord> {
+    if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
+    const badKey = checkScheduleKey(key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
+    const handler = this.#handlers.get(type);
+    if (handler === undefined) {
+      const known = this.#handlers.all().map((h) => h.type);
+      return Promise.reject(new UnknownJobTypeError(unknownJobType(type, known), type));
+    }
+    const request = scheduleRequest(key, handler, payload, options);
+    if (typeof request === 'string') return Promise.reject(new InvalidJobError(request));
+    return this.#driver.schedule(request);
+  }
+
+  /** Removes the schedule `key` and its pending job; resolves false for an unknown key. */
+  unschedule(key: string): Promise<boolean> {
+    const badKey = checkScheduleKey(key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey.replace('schedule:', 'unschedule:')));
+    return this.#driver.unschedule(key);
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#driver.listSchedules();
+  }
+
+  /** Starts the driver, then applies the declared schedules (and removes those no longer declared). */
   start(): void | Promise<void> {
-    return this.#driver.start();
+    const started = this.#driver.start();
+    const declared = this.#handlers.all().flatMap((handler) => (handler.schedule ? [declaredRequest(handler, handler.schedule)] : []));
+    if (started === undefined) return this.#driver.reconcileSchedules(declared);
+    return started.then(() => this.#driver.reconcileSchedules(declared));
   }
 
   /** Stops intake at once, then drains the driver; pending waits settle, and `events$` completes. */

@@ -107,6 +107,12 @@ export class JobMonitor {
     this.#logger.error(abandonedJobs(jobs.length, sample));
   }
 
+  /** A waiting job was taken out of the queue before it ran (by `unschedule`). */
+  removed(job: Job): void {
+    if (this.#subscribers.length !== 0) this.#emit('removed', job, undefined, undefined, undefined);
+    if (this.#debug) this.#logger.debug(`Job ${job.id} (${job.type}) removed`);
+  }
+
   /** A submit was refused. */
   rejected(): void {
     this.counters.rejected++;

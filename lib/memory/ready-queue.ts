@@ -96,6 +96,29 @@ export class ReadyQueue<T extends ReadyEntry> {
     return entry;
   }
 
+  /** Takes an entry out from anywhere in the queue (found by `seq` in its level); false if it is not here. */
+  remove(entry: T): boolean {
+    const level = this.#levels.get(entry.priority);
+    if (level === undefined) return false;
+    const items = level.items;
+    let low = level.head;
+    let high = items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (items[middle]!.seq < entry.seq) low = middle + 1;
+      else high = middle;
+    }
+    if (items[low] !== entry) return false;
+    items.splice(low, 1);
+    this.#size--;
+    if (level.head === items.length) {
+      this.#heap.remove(level);
+      this.#levels.delete(level.priority);
+      if (this.#last === level) this.#last = null;
+    }
+    return true;
+  }
+
   /** Empties the queue and hands back what it held, highest priority first. */
   drain(): T[] {
     const out: T[] = [];

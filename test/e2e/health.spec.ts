@@ -151,7 +151,7 @@ describe('JobsHealthIndicator', () => {
 
   describe('with a distributed driver', () => {
     function stubDriver(broker: DriverHealth['broker']): JobsDriver {
-      const counts: QueueCounts = { waiting: 0, delayed: 0, active: 0, stuck: 0 };
+      const counts: QueueCounts = { waiting: 0, delayed: 0, active: 0, stuck: 0, rateLimited: 0 };
       return {
         start: () => undefined,
         submit: () => Promise.reject(new Error('not used')),
@@ -161,6 +161,10 @@ describe('JobsHealthIndicator', () => {
         onIdle: () => Promise.resolve(),
         onSizeLessThan: () => Promise.resolve(),
         close: () => Promise.resolve(),
+        schedule: () => Promise.reject(new Error('not used')),
+        unschedule: () => Promise.resolve(false),
+        listSchedules: () => Promise.resolve([]),
+        reconcileSchedules: () => Promise.resolve(),
       };
     }
 
