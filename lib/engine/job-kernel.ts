@@ -95,7 +95,7 @@ export class JobKernel {
   /** Creates or replaces the schedule `key`: each tick submits one job of `type` with `payload`. */
   schedule(key: string, type: string, payload: unknown, options: unknown): Promise<ScheduleRecord> {
     if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
-    const badKey = checkScheduleKey(key);
+    const badKey = checkScheduleKey('schedule', key);
     if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
     const handler = this.#handlers.get(type);
     if (handler === undefined) {
@@ -109,8 +109,8 @@ export class JobKernel {
 
   /** Removes the schedule `key` and its pending job; resolves false for an unknown key. */
   unschedule(key: string): Promise<boolean> {
-    const badKey = checkScheduleKey(key);
-    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey.replace('schedule:', 'unschedule:')));
+    const badKey = checkScheduleKey('unschedule', key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
     return this.#driver.unschedule(key);
   }
 

@@ -40,10 +40,10 @@ export interface ScheduleRequest extends ScheduleSpec {
 const SCHEDULE_KEYS: ReadonlySet<string> = new Set(['cron', 'every', 'timezone', 'priority', 'maxRetries', 'timeout']);
 const DECLARED_KEYS: ReadonlySet<string> = new Set(['cron', 'every', 'timezone', 'payload']);
 
-/** Whether `key` can name a schedule: a non-empty string of at most 256 characters. */
-export function checkScheduleKey(key: unknown): string | undefined {
+/** Whether `key` can name a schedule (a string of 1 to 256 characters); else what is wrong, said for `where`. */
+export function checkScheduleKey(where: 'schedule' | 'unschedule', key: unknown): string | undefined {
   if (typeof key === 'string' && key.length >= 1 && key.length <= MAX_SCHEDULE_KEY) return undefined;
-  return `schedule: "key" must be a string of 1 to ${MAX_SCHEDULE_KEY} characters, got ${describe(key)}.`;
+  return `${where}: "key" must be a string of 1 to ${MAX_SCHEDULE_KEY} characters, got ${describe(key)}.`;
 }
 
 /** Reads `{ cron | every, timezone }`; returns the spec, or what is wrong (naming the field). */

@@ -80,10 +80,25 @@ describe('JobsHealthIndicator', () => {
         workers: 2,
         queueSize: 10,
         stuck: 0,
+        rateLimited: 0,
         state: 'running',
       },
     });
     expect(JSON.stringify(result)).not.toContain('hunter2');
+  });
+
+  it('lists the schedules with their next run, never their payloads', async () => {
+    const app = await compile({ workers: 1, queueSize: 10 });
+    await app.init();
+    const queue = app.get(JobQueue);
+    const nightly = await queue.schedule('nightly-sync', 'sync', { secret: 'hunter2' }, { cron: '0 3 * * *', timezone: 'Europe/Berlin' });
+    const result = app.get(JobsHealthIndicator).isHealthy();
+    expect(result.jobs.schedules).toEqual([
+      { key: 'nightly-sync', type: 'sync', cron: '0 3 * * *', timezone: 'Europe/Berlin', next: nightly.next.toISOString() },
+    ]);
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    await queue.unschedule('nightly-sync');
+    expect(app.get(JobsHealthIndicator).isHealthy().jobs.schedules).toBeUndefined();
   });
 
   it('reports under the key it is given', async () => {
