@@ -552,7 +552,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     const [counts, schedules, limited] = await Promise.all([
       Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'))),
       this.#schedules.list(),
-      Promise.all(queues.map(({ handler, queue }) => (handler.rateLimit === undefined ? 0 : queue.getRateLimitTtl()))),
+      Promise.all(queues.map(({ handler, queue }) => (handler.rateLimit === undefined ? 0 : queue.getRateLimitTtl(handler.rateLimit.max)))),
     ]);
     // A scheduler's upcoming tick is a delayed job in Redis, but not a job to the user: count it out.
     const ticks = new Map<string, number>();
