@@ -2,15 +2,22 @@ import type { RateLimitOptions } from '../interfaces/schedule.interface.js';
 import { invalidOption, notAnObject, unknownOption } from './engine.messages.js';
 import { integerRange, isInteger, MAX_TIMER_MS } from './limits.js';
 
+/** `RateLimiter.tryStart()`: the start opened a new window (arm its close), was taken in the open one, or was refused. */
+export const WINDOW_OPENED = 0;
+export const TAKEN = 1;
+export const WINDOW_FULL = 2;
+
 /**
  * A job type's rate limit in one process, in fixed windows as BullMQ's
  * limiter counts them: a window opens at the first start after the previous
- * one closed, and admits `max` starts until `duration` ms have passed.
+ * one closed, and admits `max` starts until its owner calls `close()`,
+ * `duration` ms later (on its timer). No clock read per start: only a start
+ * that opens a window needs the time, to arm the close.
  */
 export class RateLimiter {
   readonly max: number;
   readonly duration: number;
-  #closesAt = -Infinity;
+  #open = false;
   #started = 0;
 
   constructor({ max, duration }: Readonly<RateLimitOptions>) {
@@ -18,28 +25,29 @@ export class RateLimiter {
     this.duration = duration;
   }
 
-  /** Takes a start at `now` if the window has room (opening a new window if the last one closed). */
-  tryStart(now: number): boolean {
-    if (now >= this.#closesAt) {
-      this.#closesAt = now + this.duration;
+  /** Takes a start if the window has room, opening one when none is open. */
+  tryStart(): number {
+    if (!this.#open) {
+      this.#open = true;
       this.#started = 1;
-      return true;
+      return WINDOW_OPENED;
     }
     if (this.#started < this.max) {
       this.#started++;
-      return true;
+      return TAKEN;
     }
-    return false;
+    return WINDOW_FULL;
   }
 
-  /** Whether a start at `now` would be refused. */
-  isFull(now: number): boolean {
-    return now < this.#closesAt && this.#started >= this.max;
+  /** The window's `duration` has passed: the next start opens another. */
+  close(): void {
+    this.#open = false;
+    this.#started = 0;
   }
 
-  /** When the current window closes (and the next start may open another). */
-  get closesAt(): number {
-    return this.#closesAt;
+  /** Whether a start now would be refused. */
+  get isFull(): boolean {
+    return this.#open && this.#started >= this.max;
   }
 }
 

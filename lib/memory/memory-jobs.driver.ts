@@ -21,7 +21,7 @@ import { QueueFullError } from '../engine/jobs.errors.js';
 import type { HeapEntry } from '../engine/min-heap.js';
 import { TimerQueue } from '../engine/timer-queue.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
-import { RateLimiter } from '../engine/rate-limiter.js';
+import { RateLimiter, WINDOW_FULL, WINDOW_OPENED } from '../engine/rate-limiter.js';
 import type { ScheduleRequest } from '../engine/schedules.js';
 import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
 import { MemorySchedules, type TickHost } from './memory-schedules.js';
@@ -57,12 +57,13 @@ class TypeState implements BucketHolder {
   bucket: DeadlineBucket | null = null;
   /** The type's rate limit, or null (read once per type, so an unlimited type pays a null check per start). */
   readonly rate: RateLimiter | null;
-  /** Armed while jobs are parked on a full rate-limit window: wakes them when it closes. */
-  wake: RateWake | null = null;
+  /** The close of the type's open rate-limit window, on the timer queue. */
+  readonly windowEnd: RateWake | null;
 
   constructor(readonly handler: RegisteredHandler) {
     this.limit = handler.concurrency;
     this.rate = handler.rateLimit === undefined ? null : new RateLimiter(handler.rateLimit);
+    this.windowEnd = this.rate === null ? null : new RateWake(this);
   }
 }
 
@@ -227,7 +228,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob>, Tic
 
   /** A type's parked jobs while its rate-limit window is full: they wait for the window, not for a worker. */
   #rateLimited(type: TypeState): number {
-    return type.rate !== null && type.parked !== null && type.rate.isFull(this.#clock.now()) ? type.parked.size : 0;
+    return type.rate !== null && type.parked !== null && type.rate.isFull ? type.parked.size : 0;
   }
 
   // ---- schedules ----------------------------------------------------------
@@ -357,12 +358,17 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob>, Tic
         continue;
       }
       const rate = type.rate;
-      if (rate !== null && !rate.tryStart(this.#clock.now())) {
-        // Its window is full: set it aside until the window closes, without holding up other types.
-        (type.parked ??= new ReadyQueue()).insert(record);
-        this.#parked++;
-        if (type.wake === null) (this.#rateWakes ??= new TimerQueue(this.#clock, this.#onWindowClosed, true)).add((type.wake = new RateWake(type)), rate.closesAt);
-        continue;
+      if (rate !== null) {
+        const taken = rate.tryStart();
+        if (taken === WINDOW_FULL) {
+          // Its window is full: set it aside until the window closes, without holding up other types.
+          (type.parked ??= new ReadyQueue()).insert(record);
+          this.#parked++;
+          continue;
+        }
+        if (taken === WINDOW_OPENED) {
+          (this.#rateWakes ??= new TimerQueue(this.#clock, this.#onWindowClosed, true)).add(type.windowEnd!, this.#clock.now() + rate.duration);
+        }
       }
       record.state = RUNNING;
       type.waiting--;
@@ -406,9 +412,9 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob>, Tic
   /** A rate-limit window closed: up to `max` of the type's parked jobs go back to the ready queue. */
   readonly #onWindowClosed = (wake: RateWake): void => {
     const type = wake.type;
-    type.wake = null;
+    type.rate!.close();
     const parked = type.parked;
-    if (parked === null) return;
+    if (parked === null || parked.size === 0) return;
     for (let n = type.rate!.max; n > 0 && parked.size > 0; n--) {
       this.#ready.insert(parked.pop()!);
       this.#parked--;
