@@ -166,6 +166,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #redisActive = 0;
   #added = 0;
   #addedAtRead = 0;
+  /** The delayed share of `#added`, so `metrics()` shows this process's own adds before the next read. */
+  #addedDelayed = 0;
+  #addedDelayedAtRead = 0;
   #inFlight = 0;
   /** The schedules as last read, for `status()`. */
   #scheduleList: ScheduleRecord[] = [];
@@ -232,7 +235,16 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   counts(): QueueCounts {
     let rateLimited = 0;
     for (const typeQueue of this.#queues.values()) rateLimited += typeQueue.rateLimited;
-    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#runner.active, stuck: this.#runner.stuck, rateLimited };
+    // This process's adds since the last read began count at once: a submit is seen in metrics() when it resolves.
+    const delayedSince = this.#addedDelayed - this.#addedDelayedAtRead;
+    const waitingSince = this.#added - this.#addedAtRead - delayedSince;
+    return {
+      waiting: this.#waiting + waitingSince,
+      delayed: this.#delayed + delayedSince,
+      active: this.#runner.active,
+      stuck: this.#runner.stuck,
+      rateLimited,
+    };
   }
 
   countsByType(): TypeCounts[] {
@@ -359,6 +371,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         }
       }
       this.#added++;
+      if (delay > 0) this.#addedDelayed++;
       const job = this.#snapshot(added, handler.type, priority, 0, undefined);
       this.#monitor.submitted(job);
       return job;
@@ -547,17 +560,21 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #readCounts(): Promise<void> {
     const addedAtStart = this.#added;
+    const addedDelayedAtStart = this.#addedDelayed;
     const queues = [...this.#queues.values()];
     const now = Date.now();
-    const [counts, schedules, limited] = await Promise.all([
+    // The schedules are read alongside, not awaited: the counts keep their latency, and use the list read last time.
+    void this.#schedules.list().then(
+      (schedules) => (this.#scheduleList = schedules),
+      () => undefined,
+    );
+    const [counts, limited] = await Promise.all([
       Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'))),
-      this.#schedules.list(),
       Promise.all(queues.map(({ handler, queue }) => (handler.rateLimit === undefined ? 0 : queue.getRateLimitTtl(handler.rateLimit.max)))),
     ]);
     // A scheduler's upcoming tick is a delayed job in Redis, but not a job to the user: count it out.
     const ticks = new Map<string, number>();
-    for (const { type, next } of schedules) if (next.getTime() > now) ticks.set(type, (ticks.get(type) ?? 0) + 1);
-    this.#scheduleList = schedules;
+    for (const { type, next } of this.#scheduleList) if (next.getTime() > now) ticks.set(type, (ticks.get(type) ?? 0) + 1);
     let waiting = 0;
     let delayed = 0;
     let active = 0;
@@ -574,6 +591,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     this.#delayed = delayed;
     this.#redisActive = active;
     this.#addedAtRead = addedAtStart;
+    this.#addedDelayedAtRead = addedDelayedAtStart;
   }
 
   #scheduleRefresh(ms: number): void {

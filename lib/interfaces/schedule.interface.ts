@@ -20,8 +20,11 @@ export interface ScheduleRecord {
   key: string;
   /** The job type each tick submits. */
   type: string;
+  /** The cron expression, for a cron schedule. */
   cron?: string;
+  /** Ms between ticks, for an interval schedule. */
   every?: number;
+  /** The IANA timezone the schedule is read in. */
   timezone: string;
   /** When it ticks next. */
   next: Date;
