@@ -1,4 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
 import type { ScheduleOptions, ScheduleRecord } from '../interfaces/schedule.interface.js';
 import { describe, invalidOption, notAnObject, unknownOption } from './engine.messages.js';
 import type { RegisteredHandler } from './jobs-driver.js';
@@ -10,6 +11,16 @@ import { integerRange, isInteger, MAX_TIMER_MS, PRIORITY_MAX, PRIORITY_MIN } fro
  * computed with cron-parser — the library BullMQ's job schedulers use, so
  * both drivers agree on every tick.
  */
+
+let cronParser: typeof CronParser.CronExpressionParser | undefined;
+
+/**
+ * cron-parser, loaded on the first cron expression: it brings luxon (~30 ms
+ * to load), which an application without cron schedules need not pay for.
+ */
+function loadCron(): typeof CronParser.CronExpressionParser {
+  return (cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParser).CronExpressionParser);
+}
 
 /** The shortest `every`: one second. */
 export const MIN_EVERY_MS = 1000;
@@ -140,7 +151,7 @@ export function nextTick(spec: ScheduleSpec, after: number, anchor: number): num
     if (anchor > after) return anchor;
     return anchor + (Math.floor((after - anchor) / every) + 1) * every;
   }
-  return CronExpressionParser.parse(spec.cron!, { currentDate: new Date(after), tz: spec.timezone }).next().getTime();
+  return loadCron().parse(spec.cron!, { currentDate: new Date(after), tz: spec.timezone }).next().getTime();
 }
 
 /** What `listSchedules()` shows of a stored schedule. */
@@ -162,13 +173,13 @@ function isTimezone(zone: unknown): zone is string {
 }
 
 /** Five fields, or six with seconds, that cron-parser accepts; else what is wrong. */
-function checkCron(cron: unknown): string | undefined {
+function checkCron(expression: unknown): string | undefined {
   const expected = 'must be a cron expression of 5 fields (minute hour day month weekday), or 6 with seconds first';
-  if (typeof cron !== 'string') return expected;
-  const fields = cron.trim().split(/\s+/).length;
+  if (typeof expression !== 'string') return expected;
+  const fields = expression.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) return `${expected} (it has ${fields})`;
   try {
-    CronExpressionParser.parse(cron, { tz: DEFAULT_TIMEZONE });
+    loadCron().parse(expression, { tz: DEFAULT_TIMEZONE });
     return undefined;
   } catch (error) {
     return `${expected} (${error instanceof Error ? error.message : String(error)})`;
