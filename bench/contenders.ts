@@ -6,7 +6,7 @@ import { JobMonitor } from '../lib/engine/job-monitor.js';
 import type { RegisteredHandler } from '../lib/engine/jobs-driver.js';
 import type { JobsLogger } from '../lib/engine/jobs-logger.js';
 import { MemoryJobsDriver } from '../lib/memory/memory-jobs.driver.js';
-import type { Job } from '../lib/index.js';
+import type { Job, RateLimitOptions } from '../lib/index.js';
 import { JOBS_DEFAULTS, resolveJobsOptions } from '../lib/jobs-options.js';
 import { BareHeapQueue, type Work } from './reference-heap.js';
 import type { ContenderName } from './spec.js';
@@ -31,6 +31,8 @@ export interface ContenderSetup {
   work: Work;
   /** Created with its workers stopped, so that submitted jobs stay queued. */
   paused: boolean;
+  /** A rate limit on the job type (the engine contenders only). */
+  rateLimit?: Readonly<RateLimitOptions>;
 }
 
 export function createContender(name: ContenderName, setup: ContenderSetup): Promise<Contender> | Contender {
@@ -52,7 +54,7 @@ export function createContender(name: ContenderName, setup: ContenderSetup): Pro
 const silent: JobsLogger = { debug() {}, log() {}, warn() {}, error() {} };
 
 /** The engine alone: the kernel on the in-memory driver with a hand-built context, no Nest, no event subscriber. */
-function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Contender {
+function bareEngine({ workers, queueSize, work, paused, rateLimit }: ContenderSetup): Contender {
   const handler: RegisteredHandler = Object.freeze({
     index: 0,
     type: 'bench',
@@ -64,6 +66,7 @@ function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Conte
     concurrency: Infinity,
     retention: JOBS_DEFAULTS.retention,
     schema: undefined,
+    ...(rateLimit === undefined ? {} : { rateLimit }),
   });
   const monitor = new JobMonitor(silent);
   const options = resolveJobsOptions({ workers, queueSize });

@@ -33,6 +33,12 @@ export type {
   KeepOptions,
   RetentionOptions,
 } from './interfaces/jobs-options.interface.js';
+export type {
+  HandlerScheduleOptions,
+  RateLimitOptions,
+  ScheduleOptions,
+  ScheduleRecord,
+} from './interfaces/schedule.interface.js';
 export {
   InvalidJobError,
   JobNotFoundError,

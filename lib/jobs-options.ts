@@ -8,6 +8,9 @@ import {
 } from './engine/jobs-driver.js';
 import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
+import { rateLimitOption } from './engine/rate-limiter.js';
+import { type DeclaredSchedule, declaredSchedule } from './engine/schedules.js';
+import type { RateLimitOptions } from './interfaces/schedule.interface.js';
 import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions, KeepOptions, RetentionOptions } from './interfaces/jobs-options.interface.js';
 import { invalidDriver, invalidSchema } from './jobs.messages.js';
 import type { JobSchema } from './interfaces/job-schema.interface.js';
@@ -30,7 +33,7 @@ export const JOBS_DEFAULTS = Object.freeze({
 } as const);
 
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'retention', 'driver'];
-const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'retention', 'schema'];
+const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'retention', 'schema', 'schedule', 'rateLimit'];
 const RETENTION_KEYS = ['completed', 'failed'];
 const KEEP_KEYS = ['count', 'age'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
@@ -65,11 +68,15 @@ export interface ResolvedHandlerOptions {
   concurrency: number;
   schema: JobSchema | undefined;
   retention: RetentionPolicy;
+  /** The handler's declared schedule (key = type), if any. */
+  schedule?: DeclaredSchedule;
+  /** Starts per window of this type, if limited. */
+  rateLimit?: Readonly<RateLimitOptions>;
 }
 
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
   const options = (raw === undefined ? {} : record(where, raw, HANDLER_KEYS)) as JobHandlerOptions;
-  return {
+  const resolved: ResolvedHandlerOptions = {
     maxRetries: optional(where, 'maxRetries', options.maxRetries, 0, COUNT, module.maxRetries),
     timeout: optional(where, 'timeout', options.timeout, 1, MS, module.timeout),
     backoff: resolveBackoff(where, options.backoff, module.backoff),
@@ -77,6 +84,17 @@ export function resolveHandlerOptions(where: string, raw: unknown, module: Resol
     schema: resolveSchema(where, options.schema),
     retention: resolveRetention(where, options.retention, module.retention),
   };
+  if (options.schedule !== undefined) {
+    const schedule = declaredSchedule(where, options.schedule);
+    if (typeof schedule === 'string') throw new JobsConfigurationError(schedule);
+    resolved.schedule = schedule;
+  }
+  if (options.rateLimit !== undefined) {
+    const rateLimit = rateLimitOption(where, options.rateLimit);
+    if (typeof rateLimit === 'string') throw new JobsConfigurationError(rateLimit);
+    resolved.rateLimit = rateLimit;
+  }
+  return resolved;
 }
 
 /** A Standard Schema v1 object: anything with a `~standard.validate` function. */

@@ -41,6 +41,7 @@ import {
   payloadTooLarge,
   notReturnedToQueue,
   returnedToQueue,
+  schedulesNotApplied,
   stalledTooOften,
 } from './bullmq.messages.js';
 import {
@@ -56,6 +57,9 @@ import {
   toBullPriority,
 } from './job-codec.js';
 import { TrackedRedis } from './tracked-redis.js';
+import { BullmqSchedules } from './bullmq-schedules.js';
+import type { ScheduleRequest } from '../engine/schedules.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
 
 /**
  * Width of a deadline slot: attempts ending in one slot share an AbortController
@@ -113,6 +117,8 @@ class TypeQueue implements BucketHolder {
   readonly removeOnFail: boolean | KeepJobs;
   /** Whether a completed job's result is kept (checked as JSON only then). */
   readonly keepsResults: boolean;
+  /** Waiting jobs while the type's rate limit holds them (as last read). */
+  rateLimited = 0;
 
   constructor(
     readonly handler: RegisteredHandler,
@@ -167,6 +173,16 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   /** Waits out outages: Workers block on it and must not give up. */
   #workerClient: TrackedRedis | null = null;
   readonly #queues = new Map<string, TypeQueue>();
+  readonly #schedules = new BullmqSchedules(
+    () => this.#context.handlers.all().map((handler) => this.#queue(handler)),
+    (priority, maxRetries) => ({
+      priority: toBullPriority(priority),
+      attempts: maxRetries + 1,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: true,
+      removeOnFail: true,
+    }),
+  );
 
   #state: DriverState = 'created';
   /** Permits of the process-wide `workers` cap held by fetched jobs. */
@@ -185,10 +201,12 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #redisActive = 0;
   #added = 0;
   #addedAtRead = 0;
-  /** Of those adds, the delayed ones: `metrics()` counts this process's own jobs where they went. */
+  /** The delayed share of `#added`, so `metrics()` shows this process's own adds before the next read. */
   #addedDelayed = 0;
   #addedDelayedAtRead = 0;
   #inFlight = 0;
+  /** The schedules as last read, for `status()`. */
+  #scheduleList: ScheduleRecord[] = [];
   #refreshTimer: TimerHandle | undefined;
   #refreshing: Promise<void> | null = null;
   #pollTimer: TimerHandle | undefined;
@@ -251,17 +269,63 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   /** Redis's counts as last read, plus this process's adds since that read began: its own submits show at once. */
   counts(): QueueCounts {
-    const delayedSinceRead = this.#addedDelayed - this.#addedDelayedAtRead;
+    let rateLimited = 0;
+    for (const typeQueue of this.#queues.values()) rateLimited += typeQueue.rateLimited;
+    // This process's adds since the last read began count at once: a submit is seen in metrics() when it resolves.
+    const delayedSince = this.#addedDelayed - this.#addedDelayedAtRead;
+    const waitingSince = this.#added - this.#addedAtRead - delayedSince;
     return {
-      waiting: this.#waiting + this.#added - this.#addedAtRead - delayedSinceRead,
-      delayed: this.#delayed + delayedSinceRead,
+      waiting: this.#waiting + waitingSince,
+      delayed: this.#delayed + delayedSince,
       active: this.#runner.active,
       stuck: this.#runner.stuck,
+      rateLimited,
     };
   }
 
   countsByType(): TypeCounts[] {
-    return [...this.#queues.values()].map(({ handler, waiting, delayed, active }) => ({ type: handler.type, waiting, delayed, active }));
+    return [...this.#queues.values()].map(({ handler, waiting, delayed, active, rateLimited }) => ({
+      type: handler.type,
+      waiting,
+      delayed,
+      active,
+      rateLimited,
+    }));
+  }
+
+  // ---- schedules (BullMQ job schedulers) ----------------------------------
+
+  schedule(request: ScheduleRequest): Promise<ScheduleRecord> {
+    return this.#brokerCall(() => this.#schedules.set(this.#queue(request.handler), request));
+  }
+
+  unschedule(key: string): Promise<boolean> {
+    return this.#brokerCall(() => this.#schedules.delete(key));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#brokerCall(() => this.#schedules.list());
+  }
+
+  reconcileSchedules(declared: readonly ScheduleRequest[]): Promise<void> {
+    // A producer-only process applies its handlers' declared schedules too: any process may own them.
+    if (this.#producer.status !== 'ready') {
+      if (declared.length > 0) this.#logger.warn(schedulesNotApplied(this.#brokerError ?? `connection ${this.#producer.status}`));
+      return Promise.resolve();
+    }
+    return this.#schedules.reconcile(declared).catch((error: unknown) => this.#logger.warn(schedulesNotApplied(errorMessage(error))));
+  }
+
+  /** A schedule call to Redis; a broker that is away rejects it with QueueUnavailableError. */
+  async #brokerCall<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#producer.status !== 'ready') {
+      throw new QueueUnavailableError(brokerUnavailable(this.#brokerError ?? `connection ${this.#producer.status}`));
+    }
+    try {
+      return await call();
+    } catch (error) {
+      throw new QueueUnavailableError(brokerUnavailable(errorMessage(error)));
+    }
   }
 
   health(): DriverHealth {
@@ -275,7 +339,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       connection: producer,
     };
     if (!up && this.#brokerError !== null) broker.error = this.#brokerError;
-    return { state: this.#state, broker };
+    if (this.#scheduleList.length === 0) return { state: this.#state, broker };
+    return { state: this.#state, broker, schedules: this.#scheduleList };
   }
 
   onIdle(): Promise<void> {
@@ -651,6 +716,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         lockDuration,
         stalledInterval,
         maxStalledCount,
+        // BullMQ's limiter counts in Redis: the limit holds across every process.
+        limiter: typeQueue.handler.rateLimit,
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
@@ -771,14 +838,27 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     const addedAtStart = this.#added;
     const addedDelayedAtStart = this.#addedDelayed;
     const queues = [...this.#queues.values()];
-    const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
+    const now = Date.now();
+    // The schedules are read alongside, not awaited: the counts keep their latency, and use the list read last time.
+    void this.#schedules.list().then(
+      (schedules) => (this.#scheduleList = schedules),
+      () => undefined,
+    );
+    const [counts, limited] = await Promise.all([
+      Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'))),
+      Promise.all(queues.map(({ handler, queue }) => (handler.rateLimit === undefined ? 0 : queue.getRateLimitTtl(handler.rateLimit.max)))),
+    ]);
+    // A scheduler's upcoming tick is a delayed job in Redis, but not a job to the user: count it out.
+    const ticks = new Map<string, number>();
+    for (const { type, next } of this.#scheduleList) if (next.getTime() > now) ticks.set(type, (ticks.get(type) ?? 0) + 1);
     let waiting = 0;
     let delayed = 0;
     let active = 0;
     counts.forEach((count, i) => {
       const typeQueue = queues[i];
       typeQueue.waiting = (count.waiting ?? 0) + (count.prioritized ?? 0);
-      typeQueue.delayed = count.delayed ?? 0;
+      typeQueue.delayed = Math.max(0, (count.delayed ?? 0) - (ticks.get(typeQueue.handler.type) ?? 0));
+      typeQueue.rateLimited = limited[i] > 0 ? typeQueue.waiting : 0;
       waiting += typeQueue.waiting;
       delayed += typeQueue.delayed;
       active += count.active ?? 0;

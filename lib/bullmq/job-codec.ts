@@ -35,6 +35,21 @@ export interface Envelope {
   p: unknown;
   t?: number;
   k?: string;
+  /** Set on the jobs of a schedule declared by `@JobHandler({ schedule })`: start-up may remove that schedule. */
+  d?: 1;
+}
+
+/** The data a job scheduler stamps on each tick's job (every scheduler's data is written here, and only here). */
+export function scheduledJobData(payload: unknown, timeout: number | undefined, declared: boolean): Envelope {
+  const envelope: Envelope = { p: payload };
+  if (timeout !== undefined) envelope.t = timeout;
+  if (declared) envelope.d = 1;
+  return envelope;
+}
+
+/** Whether a scheduler's job data marks it as declared by a handler. */
+export function isDeclaredSchedule(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as Envelope).d === 1;
 }
 
 /** Functions and symbols would vanish silently from JSON: refuse them instead. */

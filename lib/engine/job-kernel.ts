@@ -24,6 +24,8 @@ import type { DriverHealth, DriverOptions, HandlerLookup, JobsDriver } from './j
 import { InvalidJobError, type JobsError, QueueClosedError, UnknownJobTypeError } from './jobs.errors.js';
 import { isInteger } from './limits.js';
 import { checkPayload, describeIssues, type PayloadCheck } from './payload-schema.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
+import { checkScheduleKey, declaredRequest, scheduleRequest } from './schedules.js';
 
 /**
  * What `JobQueue` does, without Nest: the checks every submit gets whatever
@@ -129,7 +131,7 @@ export class JobKernel {
   }
 
   metrics(): JobsMetrics {
-    const { waiting, delayed, active, stuck } = this.#driver.counts();
+    const { waiting, delayed, active, stuck, rateLimited } = this.#driver.counts();
     const monitor = this.#monitor;
     const { processed, failed, retried, retriedManually, abandoned, rejected } = monitor.counters;
     return {
@@ -144,6 +146,7 @@ export class JobKernel {
       delayed,
       active,
       stuck,
+      rateLimited,
       workers: this.#options.workers,
       queueSize: this.#options.queueSize,
     };
@@ -151,7 +154,9 @@ export class JobKernel {
 
   metricsByType(): Record<string, TypeMetrics> {
     const byType: Record<string, TypeMetrics> = {};
-    for (const { type, waiting, delayed, active } of this.#driver.countsByType()) byType[type] = { waiting, delayed, active };
+    for (const { type, waiting, delayed, active, rateLimited } of this.#driver.countsByType()) {
+      byType[type] = { waiting, delayed, active, rateLimited };
+    }
     return byType;
   }
 
@@ -168,8 +173,38 @@ export class JobKernel {
     return this.#driver.onSizeLessThan(limit);
   }
 
+  /** Creates or replaces the schedule `key`: each tick submits one job of `type` with `payload`. */
+  schedule(key: string, type: string, payload: unknown, options: unknown): Promise<ScheduleRecord> {
+    if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
+    const badKey = checkScheduleKey('schedule', key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
+    const handler = this.#handlers.get(type);
+    if (handler === undefined) {
+      const known = this.#handlers.all().map((h) => h.type);
+      return Promise.reject(new UnknownJobTypeError(unknownJobType(type, known), type));
+    }
+    const request = scheduleRequest(key, handler, payload, options);
+    if (typeof request === 'string') return Promise.reject(new InvalidJobError(request));
+    return this.#driver.schedule(request);
+  }
+
+  /** Removes the schedule `key` and its pending job; resolves false for an unknown key. */
+  unschedule(key: string): Promise<boolean> {
+    const badKey = checkScheduleKey('unschedule', key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
+    return this.#driver.unschedule(key);
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#driver.listSchedules();
+  }
+
+  /** Starts the driver, then applies the declared schedules (and removes those no longer declared). */
   start(): void | Promise<void> {
-    return this.#driver.start();
+    const started = this.#driver.start();
+    const declared = this.#handlers.all().flatMap((handler) => (handler.schedule ? [declaredRequest(handler, handler.schedule)] : []));
+    if (started === undefined) return this.#driver.reconcileSchedules(declared);
+    return started.then(() => this.#driver.reconcileSchedules(declared));
   }
 
   /** Stops intake at once, then drains the driver; pending waits settle, and `events$` completes. */

@@ -1,5 +1,6 @@
 import type { JobsDriverFactory } from '../engine/jobs-driver.js';
 import type { JobSchema } from './job-schema.interface.js';
+import type { HandlerScheduleOptions, RateLimitOptions } from './schedule.interface.js';
 
 /** Retry n waits `min(delay * factor^(n-1), maxDelay)`, less a random share of up to `jitter` of it. */
 export interface BackoffOptions {
@@ -69,6 +70,10 @@ export interface JobHandlerOptions {
   schema?: JobSchema;
   /** Finished jobs of this type kept, merged field by field over the module's. */
   retention?: RetentionOptions;
+  /** A schedule with key `type`, applied at start-up (and removed at start-up once no longer declared). */
+  schedule?: HandlerScheduleOptions;
+  /** At most `max` attempts of this type start in each window of `duration` ms (across processes on a distributed driver). */
+  rateLimit?: RateLimitOptions;
 }
 
 /** What `useClass` / `useExisting` of `forRootAsync` implement. */

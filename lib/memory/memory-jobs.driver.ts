@@ -23,6 +23,10 @@ import type { HeapEntry } from '../engine/min-heap.js';
 import { TimerQueue } from '../engine/timer-queue.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
 import { KeptJob, KeptJobs } from './kept-jobs.js';
+import { RateLimiter, WINDOW_FULL, WINDOW_OPENED } from '../engine/rate-limiter.js';
+import type { ScheduleRequest } from '../engine/schedules.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
+import { MemorySchedules, type TickHost } from './memory-schedules.js';
 import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
@@ -61,12 +65,26 @@ class TypeState implements BucketHolder {
   readonly keepFailed: boolean;
   parked: ReadyQueue<MemoryJob> | null = null;
   bucket: DeadlineBucket | null = null;
+  /** The type's rate limit, or null (read once per type, so an unlimited type pays a null check per start). */
+  readonly rate: RateLimiter | null;
+  /** The close of the type's open rate-limit window, on the timer queue. */
+  readonly windowEnd: RateWake | null;
 
   constructor(readonly handler: RegisteredHandler) {
     this.limit = handler.concurrency;
     this.keepCompleted = handler.retention.completed.count > 0;
     this.keepFailed = handler.retention.failed.count > 0;
+    this.rate = handler.rateLimit === undefined ? null : new RateLimiter(handler.rateLimit);
+    this.windowEnd = this.rate === null ? null : new RateWake(this);
   }
+}
+
+/** A rate-limited type's wake-up on the timer queue, when its window closes. */
+class RateWake implements HeapEntry {
+  key = 0;
+  seq = 0;
+  heapIndex = -1;
+  constructor(readonly type: TypeState) {}
 }
 
 /**
@@ -110,7 +128,7 @@ class DelayedJob implements HeapEntry {
  * timer, and a bounded drain. Knows nothing of Nest; time comes from the
  * injected clock.
  */
-export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
+export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob>, TickHost<MemoryJob> {
   readonly #clock: Clock;
   readonly #monitor: JobMonitor;
   readonly #handlers: HandlerLookup;
@@ -131,6 +149,9 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #failed = new KeptJobs('failed', this.#keptById);
   #readySeq = 0;
   #parked = 0;
+  readonly #schedules: MemorySchedules<MemoryJob>;
+  /** Rate-limit window ends, made on first need: an app without rate limits has none. */
+  #rateWakes: TimerQueue<RateWake> | null = null;
 
   /** Jobs accepted in the same millisecond share their `createdAt`: a Date per job is a measurable share of a submit's time and memory. */
   #dateMs = NaN;
@@ -156,6 +177,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     this.#manual = tuning.manual === true;
     this.#abandonOnClose = tuning.abandonOnClose === true;
     this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
+    this.#schedules = new MemorySchedules(clock, this);
     this.#runner = new AttemptRunner(
       { clock, monitor, random, capacity: options.workers, signalGranularityMs: tuning.signalGranularityMs ?? 2 },
       this,
@@ -210,23 +232,89 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   }
 
   counts(): QueueCounts {
+    let rateLimited = 0;
+    if (this.#rateWakes !== null) for (const type of this.#types) if (type !== undefined) rateLimited += this.#rateLimited(type);
     return {
       waiting: this.#ready.size + this.#parked,
       delayed: this.#delayed.size,
       active: this.#runner.active,
       stuck: this.#runner.stuck,
+      rateLimited,
     };
   }
 
   countsByType(): TypeCounts[] {
     return this.#handlers.all().map(({ type, index }) => {
       const state = this.#types[index];
-      return { type, waiting: state?.waiting ?? 0, delayed: state?.delayed ?? 0, active: state?.running ?? 0 };
+      return {
+        type,
+        waiting: state?.waiting ?? 0,
+        delayed: state?.delayed ?? 0,
+        active: state?.running ?? 0,
+        rateLimited: state === undefined ? 0 : this.#rateLimited(state),
+      };
     });
   }
 
+  /** A type's parked jobs while its rate-limit window is full: they wait for the window, not for a worker. */
+  #rateLimited(type: TypeState): number {
+    return type.rate !== null && type.parked !== null && type.rate.isFull ? type.parked.size : 0;
+  }
+
+  // ---- schedules ----------------------------------------------------------
+
+  schedule(request: ScheduleRequest): Promise<ScheduleRecord> {
+    return Promise.resolve(this.#schedules.set(request));
+  }
+
+  unschedule(key: string): Promise<boolean> {
+    return Promise.resolve(this.#schedules.delete(key));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return Promise.resolve(this.#schedules.list());
+  }
+
+  reconcileSchedules(declared: readonly ScheduleRequest[]): Promise<void> {
+    this.#schedules.reconcile(declared);
+    return Promise.resolve();
+  }
+
+  /** A tick's job: accepted like a submit, but never refused (a schedule has at most one pending job). */
+  enqueueTick(request: ScheduleRequest): MemoryJob {
+    const { handler } = request;
+    const type = (this.#types[handler.index] ??= new TypeState(handler));
+    const now = this.#clock.now();
+    const job = jobSnapshot(this.#nextId(), handler.type, request.payload, request.priority, 0, request.maxRetries, this.#dateAt(now), undefined);
+    const record = new MemoryJob(job, type, request.timeout, false);
+    this.#makeReady(record);
+    this.#monitor.submitted(job);
+    this.#pump();
+    return record;
+  }
+
+  /** Not yet started: a retry is its tick's job running on, not a pending one. */
+  isPending(record: MemoryJob): boolean {
+    return record.state === WAITING && record.attempts === 0;
+  }
+
+  removePending(record: MemoryJob): void {
+    const type = record.type;
+    if (!this.#ready.remove(record)) {
+      if (type.parked === null || !type.parked.remove(record)) return;
+      this.#parked--;
+    }
+    type.waiting--;
+    record.state = DONE;
+    this.#monitor.removed(record.job);
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    if (this.#idleWaiters.pending && this.#isIdle()) this.#idleWaiters.settle();
+    if (this.#state === 'draining') this.#checkDrained();
+  }
+
   health(): DriverHealth {
-    return { state: this.#state };
+    if (this.#schedules.size === 0) return { state: this.#state };
+    return { state: this.#state, schedules: this.#schedules.list() };
   }
 
   onIdle(): Promise<void> {
@@ -242,6 +330,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'draining';
+    this.#schedules.close();
     this.#closing = new Promise((resolve) => (this.#closed = resolve));
     if (!this.#started || this.#abandonOnClose) {
       // Never bootstrapped: nothing may run now, so whatever was accepted is abandoned.
@@ -537,6 +626,19 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         this.#parked++;
         continue;
       }
+      const rate = type.rate;
+      if (rate !== null) {
+        const taken = rate.tryStart();
+        if (taken === WINDOW_FULL) {
+          // Its window is full: set it aside until the window closes, without holding up other types.
+          (type.parked ??= new ReadyQueue()).insert(record);
+          this.#parked++;
+          continue;
+        }
+        if (taken === WINDOW_OPENED) {
+          (this.#rateWakes ??= new TimerQueue(this.#clock, this.#onWindowClosed, true)).add(type.windowEnd!, this.#clock.now() + rate.duration);
+        }
+      }
       record.state = RUNNING;
       record.seq = ++this.#readySeq;
       type.waiting--;
@@ -583,6 +685,19 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     if (verdict === COMPLETED) this.#completed.add(new KeptJob(record.job, index, record.timeout, record.keyed, result, now), retention.completed);
     else this.#failed.add(new KeptJob(record.job, index, record.timeout, record.keyed, undefined, now), retention.failed);
   }
+
+  /** A rate-limit window closed: up to `max` of the type's parked jobs go back to the ready queue. */
+  readonly #onWindowClosed = (wake: RateWake): void => {
+    const type = wake.type;
+    type.rate!.close();
+    const parked = type.parked;
+    if (parked === null || parked.size === 0) return;
+    for (let n = type.rate!.max; n > 0 && parked.size > 0; n--) {
+      this.#ready.insert(parked.pop()!);
+      this.#parked--;
+    }
+    this.#pump();
+  };
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
     entry.record.type.delayed--;
@@ -633,6 +748,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     for (const type of this.#types) if (type?.parked) for (const record of type.parked.drain()) abandoned.push(record);
     this.#parked = 0;
     for (const entry of this.#delayed.drain()) abandoned.push(entry.record);
+    this.#rateWakes?.drain();
     for (const type of this.#types) if (type) type.waiting = type.delayed = type.running = 0;
 
     const jobs: Job[] = [];

@@ -211,6 +211,7 @@ describe('sample app: GET /metrics', () => {
       nestjs_jobs_waiting: 'gauge',
       nestjs_jobs_delayed: 'gauge',
       nestjs_jobs_active: 'gauge',
+      nestjs_jobs_rate_limited: 'gauge',
       nestjs_jobs_wait_seconds: 'histogram',
       nestjs_jobs_run_seconds: 'histogram',
     });

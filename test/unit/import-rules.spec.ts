@@ -127,7 +127,10 @@ function checkPackage(wing: Wing, folder: string, name: string, specifier: strin
     case 'interfaces':
       return 'lib/interfaces/ imports no package (public types only)';
     case 'engine':
-      return isNode || name === 'rxjs' ? null : 'lib/engine/ imports only node:* and rxjs (no @nestjs/*, no other package)';
+      // cron-parser: the cron library BullMQ's job schedulers use, so every driver computes the same ticks.
+      return isNode || name === 'rxjs' || name === 'cron-parser'
+        ? null
+        : 'lib/engine/ imports only node:*, rxjs and cron-parser (no @nestjs/*, no other package)';
     case 'memory':
     case 'bullmq':
       return isNode || name === 'rxjs' ? null : `driver lib/${folder}/ imports only node:*, rxjs and its own broker packages (no @nestjs/*)`;

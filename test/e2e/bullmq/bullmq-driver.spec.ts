@@ -146,7 +146,7 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(jobs.metrics()).toMatchObject({ waiting: 1, delayed: 1, active: 1 });
     // The same depths per type, as the Prometheus gauges read them.
     const driver = app.app.get<JobsDriver>(JOBS_DRIVER);
-    expect(driver.countsByType().find((counts) => counts.type === 'held')).toEqual({ type: 'held', waiting: 1, delayed: 1, active: 1 });
+    expect(driver.countsByType().find((counts) => counts.type === 'held')).toEqual({ type: 'held', waiting: 1, delayed: 1, active: 1, rateLimited: 0 });
     work.gate('busy').resolve();
     work.gate('queued').resolve();
     await until(() => jobs.metrics().processed === 2 && jobs.metrics().waiting === 0);

@@ -123,17 +123,17 @@ describe('engine: bound, workers and per-type concurrency', () => {
     await submit('a');
     await submit('b', {}, { delay: 50 });
     expect(byType()).toEqual({
-      a: { waiting: 2, delayed: 0, active: 0 },
-      b: { waiting: 0, delayed: 1, active: 0 },
-      idle: { waiting: 0, delayed: 0, active: 0 },
+      a: { waiting: 2, delayed: 0, active: 0, rateLimited: 0 },
+      b: { waiting: 0, delayed: 1, active: 0, rateLimited: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
     });
     engine.start();
     await flush();
     // One a runs, the other is parked at a's concurrency: still waiting.
-    expect(byType().a).toEqual({ waiting: 1, delayed: 0, active: 1 });
+    expect(byType().a).toEqual({ waiting: 1, delayed: 0, active: 1, rateLimited: 0 });
     await clock.advance(50);
     // b came due, ran, failed: its retry is delayed.
-    expect(byType().b).toEqual({ waiting: 0, delayed: 1, active: 0 });
+    expect(byType().b).toEqual({ waiting: 0, delayed: 1, active: 0, rateLimited: 0 });
     const totals = engine.counts();
     const sum = (key: 'waiting' | 'delayed' | 'active') => engine.countsByType().reduce((n, counts) => n + counts[key], 0);
     expect({ waiting: sum('waiting'), delayed: sum('delayed'), active: sum('active') }).toEqual({
@@ -144,9 +144,9 @@ describe('engine: bound, workers and per-type concurrency', () => {
     gate.resolve();
     await engine.close();
     expect(byType()).toEqual({
-      a: { waiting: 0, delayed: 0, active: 0 },
-      b: { waiting: 0, delayed: 0, active: 0 },
-      idle: { waiting: 0, delayed: 0, active: 0 },
+      a: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
+      b: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
     });
   });
 

@@ -97,7 +97,7 @@ describe('engine: drain and abort', () => {
     const abandoned = events.filter((event) => event.kind === 'abandoned').map((event) => event.job.id);
     expect(abandoned).toEqual([running.id, waiting.id, delayed.id]);
     expect(monitor.counters.abandoned).toBe(3);
-    expect(engine.counts()).toEqual({ waiting: 0, delayed: 0, active: 0, stuck: 0 });
+    expect(engine.counts()).toEqual({ waiting: 0, delayed: 0, active: 0, stuck: 0, rateLimited: 0 });
     expect(clock.pendingTimers).toBe(0);
     // A late settle emits nothing.
     const before = events.length;
