@@ -158,11 +158,12 @@ export class JobsTester {
           // Jobs start on their own, a microtask after they become ready.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        const { delayed, active } = driver.counts();
+        const { waiting, delayed, active } = driver.counts();
         if (active > 0) {
           // A handler that waits for its signal needs advance() to reach its timeout.
           await tracker.anyAttemptEnd();
-        } else if (delayed > 0) {
+        } else if (delayed > 0 || waiting > 0) {
+          // Delayed jobs and retries come due, and jobs held by a rate limit wait for its window to close.
           const due = this.#clock.nextDue();
           if (due === undefined) break;
           await this.#clock.advance(Math.max(0, due - this.#clock.now()));

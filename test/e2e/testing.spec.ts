@@ -318,3 +318,52 @@ describe('closing and misuse', () => {
     await moduleRef.close();
   });
 });
+
+/** A rate-limited type and a scheduled one, as DESIGN's testing section says they move with the test clock. */
+@Injectable()
+class PacedService {
+  readonly sent: number[] = [];
+
+  @JobHandler('sms', { rateLimit: { max: 2, duration: 1_000 } })
+  sms(job: Job<{ n: number }>): void {
+    this.sent.push(job.payload.n);
+  }
+
+  @JobHandler('digest', { schedule: { every: 60_000 } })
+  digest(): void {}
+}
+
+describe('rate limits and schedules on the test clock', () => {
+  async function startPaced(): Promise<{ tester: JobsTester; moduleRef: TestingModule; jobs: JobQueue; paced: PacedService }> {
+    @Module({ imports: [JobsModule.forRoot({ workers: 4, queueSize: 100 })], providers: [PacedService] })
+    class PacedModule {}
+    const tester = createJobsTester({ startAt: Date.UTC(2026, 0, 1) });
+    const moduleRef = await tester.override(Test.createTestingModule({ imports: [PacedModule] })).setLogger(new NestRecordingLogger()).compile();
+    await moduleRef.init();
+    return { tester, moduleRef, jobs: moduleRef.get(JobQueue), paced: moduleRef.get(PacedService) };
+  }
+
+  it('runAll moves the clock through rate-limit windows: every job runs, at most max per window', async () => {
+    const { tester, moduleRef, jobs, paced } = await startPaced();
+    const startedAt = tester.now().getTime();
+    for (let n = 0; n < 5; n++) await jobs.submit('sms', { n });
+    const finished = await tester.runAll();
+    expect(finished.map((record) => record.state)).toEqual(['completed', 'completed', 'completed', 'completed', 'completed']);
+    expect(paced.sent).toEqual([0, 1, 2, 3, 4]);
+    // Five starts at two per 1 s window take three windows: the clock moved through two closes.
+    expect(tester.now().getTime() - startedAt).toBe(2_000);
+    await moduleRef.close();
+  });
+
+  it('advance fires a declared schedule’s ticks, one job per tick', async () => {
+    const { tester, moduleRef, jobs } = await startPaced();
+    expect(await jobs.listSchedules()).toEqual([expect.objectContaining({ key: 'digest', type: 'digest', every: 60_000 })]);
+    expect(tester.jobs({ type: 'digest' })).toHaveLength(0);
+    await tester.advance(60_000);
+    expect(tester.jobs({ type: 'digest', state: 'waiting' })).toHaveLength(1);
+    await tester.runNext();
+    await tester.advance(60_000);
+    expect(tester.jobs({ type: 'digest' }).map((record) => record.state)).toEqual(['completed', 'waiting']);
+    await moduleRef.close();
+  });
+});
