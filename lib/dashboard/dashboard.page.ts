@@ -5,6 +5,7 @@
 const STYLE = String.raw`:root{color-scheme:light dark;--bg:#f5f6f8;--panel:#fff;--text:#1c2026;--muted:#5d6773;--border:#dadfe5;--accent:#2457d6;--ok:#1d7f3a;--bad:#c42b2b;--warn:#946200;--chip:#eceff3;--focus:#2457d6}
 @media (prefers-color-scheme:dark){:root{--bg:#0e1115;--panel:#171b21;--text:#e5e8ec;--muted:#9aa4b0;--border:#2b3139;--accent:#82a6ff;--ok:#46c263;--bad:#ff6b66;--warn:#e0a82e;--chip:#232932;--focus:#82a6ff}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;background:var(--bg);color:var(--text);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .bar{display:flex;flex-wrap:wrap;align-items:center;gap:8px 12px;padding:12px 20px;background:var(--panel);border-bottom:1px solid var(--border)}
 h1{font-size:18px;margin:0 8px 0 0}
@@ -40,13 +41,13 @@ button:disabled{opacity:.5;cursor:default}
 button.danger:hover:not(:disabled),button.confirm{border-color:var(--bad);color:var(--bad)}
 :focus-visible{outline:2px solid var(--focus);outline-offset:2px}
 .list{background:var(--panel);border:1px solid var(--border);border-radius:8px}
-.row{display:grid;grid-template-columns:minmax(150px,1.1fr) minmax(200px,3fr) 150px auto;gap:4px 14px;align-items:start;padding:9px 12px;border-top:1px solid var(--border)}
+.row{display:grid;grid-template-columns:minmax(150px,1.1fr) minmax(200px,3fr) 200px auto;gap:4px 14px;align-items:start;padding:9px 12px;border-top:1px solid var(--border)}
 .row:first-child{border-top:0}
 .row .type{font-weight:600;overflow-wrap:anywhere}.row .id{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);overflow-wrap:anywhere}
 .row .error{color:var(--bad);overflow-wrap:anywhere;white-space:pre-wrap}
 .row .actions{display:flex;gap:6px;justify-content:flex-end}
 .row details{grid-column:1/-1}.row pre{margin:4px 0 0;padding:6px 8px;background:var(--chip);border-radius:6px;overflow:auto;max-height:200px;font-size:12px}
-.row .meta{font-size:12px;color:var(--muted);font-variant-numeric:tabular-nums}
+.row .meta{white-space:nowrap;font-size:12px;color:var(--muted);font-variant-numeric:tabular-nums}
 .list:empty{display:none}
 .pager{display:flex;align-items:center;gap:10px;margin-top:8px}
 .toast{position:fixed;bottom:16px;left:50%;transform:translateX(-50%);background:var(--text);color:var(--bg);padding:6px 14px;border-radius:6px;font-size:13px;opacity:0;transition:opacity .2s;pointer-events:none}
@@ -197,10 +198,10 @@ const SCRIPT = String.raw`(function () {
   }
 
   function perMinute(values, bucketMs) {
-    // The last minute's full buckets, so the current, partial one does not drag the rate down.
-    var perMin = Math.max(1, Math.round(60000 / bucketMs));
+    // The buckets of the last minute, the current one included.
+    var count = Math.max(1, Math.round(60000 / bucketMs));
     var sum = 0;
-    for (var i = values.length - 1 - perMin; i < values.length - 1; i++) sum += values[i] || 0;
+    for (var i = Math.max(0, values.length - count); i < values.length; i++) sum += values[i];
     return sum;
   }
 
@@ -328,6 +329,7 @@ const SCRIPT = String.raw`(function () {
     $('older').disabled = !page.next;
     $('older').dataset.next = page.next || '';
     $('page-label').textContent = view.cursors.length > 0 ? 'page ' + (view.cursors.length + 1) : '';
+    $('pager').hidden = view.cursors.length === 0 && !page.next;
   }
 
   function refresh() {
@@ -382,6 +384,7 @@ const HTML = String.raw`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <title>Jobs</title>
 <style>/*CSS*/</style>
 </head>
@@ -414,7 +417,7 @@ const HTML = String.raw`<!doctype html>
     </div>
     <div id="failed" class="list"></div>
     <p id="no-failed" class="muted" hidden>No failed jobs kept.</p>
-    <nav class="pager" aria-label="Failed jobs pages">
+    <nav id="pager" class="pager" aria-label="Failed jobs pages" hidden>
       <button type="button" id="newer" disabled>&larr; Newest</button>
       <span id="page-label" class="muted"></span>
       <button type="button" id="older" disabled>Older &rarr;</button>
