@@ -38,6 +38,21 @@ export interface TypeView {
   failed: number[];
 }
 
+/** A schedule and its next tick, as `listSchedules()` reports it (DESIGN: Schedules). */
+export interface ScheduleView {
+  key: string;
+  type: string;
+  cron?: string;
+  every?: number;
+  timezone?: string;
+  next: string;
+}
+
+/** The part of the queue the schedules panel reads, where the queue has schedules. */
+interface ScheduleLister {
+  listSchedules?: () => Promise<ReadonlyArray<{ key: string; type: string; cron?: string; every?: number; timezone?: string; next: Date }>>;
+}
+
 /** What the page polls. */
 export interface DashboardSnapshot {
   at: string;
@@ -48,6 +63,8 @@ export interface DashboardSnapshot {
   metrics: JobsMetrics;
   types: TypeView[];
   failed: FailedPageView;
+  /** Absent when the queue has no schedules API. */
+  schedules?: ScheduleView[];
 }
 
 interface Rates {
@@ -113,7 +130,11 @@ export class DashboardFeed implements OnModuleDestroy {
   }
 
   async #read(): Promise<DashboardSnapshot> {
-    const [counts, failed] = await Promise.all([this.queue.jobCounts(), this.failedPage(undefined, undefined)]);
+    const [counts, failed, schedules] = await Promise.all([
+      this.queue.jobCounts(),
+      this.failedPage(undefined, undefined),
+      this.#schedules(),
+    ]);
     this.#advance();
     const types = Object.keys(counts)
       .sort()
@@ -135,7 +156,15 @@ export class DashboardFeed implements OnModuleDestroy {
       metrics: this.queue.metrics(),
       types,
       failed,
+      ...(schedules && { schedules }),
     };
+  }
+
+  async #schedules(): Promise<ScheduleView[] | undefined> {
+    const queue = this.queue as unknown as ScheduleLister;
+    if (typeof queue.listSchedules !== 'function') return undefined;
+    const schedules = await queue.listSchedules();
+    return schedules.map(({ key, type, cron, every, timezone, next }) => ({ key, type, cron, every, timezone, next: next.toISOString() }));
   }
 
   /** Moves every ring to the current bucket, zeroing the buckets that passed without events. */

@@ -45,6 +45,8 @@ button.danger:hover:not(:disabled),button.confirm{border-color:var(--bad);color:
 .row:first-child{border-top:0}
 .row .type{font-weight:600;overflow-wrap:anywhere}.row .id{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--muted);overflow-wrap:anywhere}
 .row .error{color:var(--bad);overflow-wrap:anywhere;white-space:pre-wrap}
+.row.schedule{grid-template-columns:minmax(150px,1.1fr) minmax(200px,3fr) 200px}
+.row .when{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
 .row .actions{display:flex;gap:6px;justify-content:flex-end}
 .row details{grid-column:1/-1}.row pre{margin:4px 0 0;padding:6px 8px;background:var(--chip);border-radius:6px;overflow:auto;max-height:200px;font-size:12px}
 .row .meta{white-space:nowrap;font-size:12px;color:var(--muted);font-variant-numeric:tabular-nums}
@@ -55,7 +57,7 @@ button.danger:hover:not(:disabled),button.confirm{border-color:var(--bad);color:
 @media (max-width:720px){
   .bar,main{padding-left:12px;padding-right:12px}
   .types{grid-template-columns:1fr}
-  .row{grid-template-columns:1fr}
+  .row,.row.schedule{grid-template-columns:1fr}
   .row .actions{justify-content:flex-start}
 }`;
 
@@ -267,20 +269,31 @@ const SCRIPT = String.raw`(function () {
     node.appendChild(document.createTextNode(' ' + label + '/min'));
   }
 
+  function every(ms) {
+    if (ms % 3600000 === 0) return 'every ' + ms / 3600000 + ' h';
+    if (ms % 60000 === 0) return 'every ' + ms / 60000 + ' min';
+    return 'every ' + ms / 1000 + ' s';
+  }
+
   function renderSchedules(data) {
     var section = $('schedules-section');
-    section.hidden = !data.schedules || data.schedules.length === 0;
+    section.hidden = !data.schedules;
     if (section.hidden) return;
-    reconcile($('schedules'), data.schedules, function (s) { return s.name; }, function () {
-      var row = el('div', 'row');
-      row.appendChild(el('div', 'type'));
-      row.appendChild(el('div', 'id'));
+    $('no-schedules').hidden = data.schedules.length > 0;
+    reconcile($('schedules'), data.schedules, function (s) { return s.key; }, function () {
+      var row = el('div', 'row schedule');
+      var who = el('div');
+      who.appendChild(el('div', 'type'));
+      who.appendChild(el('div', 'id'));
+      row.appendChild(who);
+      row.appendChild(el('div', 'when'));
       row.appendChild(el('div', 'meta'));
       return row;
     }, function (row, s) {
-      row.children[0].textContent = s.name;
-      row.children[1].textContent = s.type + (s.pattern ? ' · ' + s.pattern : '');
-      row.children[2].textContent = s.nextRunAt ? 'next ' + time(s.nextRunAt) : 'not scheduled';
+      row.querySelector('.type').textContent = s.type;
+      row.querySelector('.id').textContent = s.key;
+      row.querySelector('.when').textContent = s.cron ? s.cron + (s.timezone && s.timezone !== 'UTC' ? ' (' + s.timezone + ')' : ' (UTC)') : every(s.every);
+      row.querySelector('.meta').textContent = 'next ' + time(s.next);
     });
   }
 
@@ -409,6 +422,7 @@ const HTML = String.raw`<!doctype html>
   <section id="schedules-section" aria-labelledby="h-schedules" hidden>
     <h2 id="h-schedules">Schedules</h2>
     <div id="schedules" class="list"></div>
+    <p id="no-schedules" class="muted" hidden>No schedules.</p>
   </section>
   <section aria-labelledby="h-failed">
     <div class="section-head">

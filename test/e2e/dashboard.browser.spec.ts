@@ -105,7 +105,7 @@ describe('dashboard in a real browser (Chromium)', () => {
     let focused = '';
     for (let i = 0; i < 20 && focused !== 'Remove job kb-1'; i++) {
       await p.keyboard.press('Tab');
-      focused = await p.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+      focused = (await p.locator(':focus').getAttribute('aria-label')) ?? '';
     }
     expect(focused).toBe('Remove job kb-1');
     await p.keyboard.press('Enter');
@@ -114,6 +114,27 @@ describe('dashboard in a real browser (Chromium)', () => {
     await p.keyboard.press('Enter');
     await p.getByRole('group', { name: 'Failed job kb-1' }).waitFor({ state: 'detached' });
     expect(await t.jobs.getJob('kb-1')).toBeUndefined();
+  });
+
+  it('lists the schedules with their next run when the queue has listSchedules', async () => {
+    t = await startDashboardApp();
+    // listSchedules (issue 11) is not on this branch yet: stand it in with DESIGN's ScheduleRecord shape.
+    Object.assign(t.jobs, {
+      listSchedules: async () => [
+        { key: 'nightly-report', type: 'report', cron: '0 3 * * *', timezone: 'Europe/Paris', next: new Date('2030-01-02T02:00:00Z') },
+        { key: 'charge-sweep', type: 'charge', every: 300_000, timezone: 'UTC', next: new Date('2030-01-01T00:05:00Z') },
+      ],
+    });
+    const p = await open();
+    const rows = p.locator('#schedules .row');
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.nth(0).textContent()).resolves.toMatch(/^reportnightly-report0 3 \* \* \* \(Europe\/Paris\)next /);
+    await expect(rows.nth(1).textContent()).resolves.toMatch(/^chargecharge-sweepevery 5 minnext /);
+  });
+
+  it('has no schedules panel when the queue has no schedules API', async () => {
+    const p = await open();
+    await expect(p.locator('#schedules-section').isHidden()).resolves.toBe(true);
   });
 
   it('saves screenshots: wide and narrow in light, wide in dark', async () => {
