@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DashboardApp, startDashboardApp, TOKEN } from '../support/dashboard-app.js';
 
 /** Debian's Chromium: Playwright's own download cannot work here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+/** Where screenshots go: docs/ (shown in the README) with UPDATE_SCREENSHOTS=1, else .build/ so a test run leaves the tree clean. */
+const SHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/' : '../../.build/screenshots/', import.meta.url));
 
 describe('dashboard in a real browser (Chromium)', () => {
   let browser: Browser;
@@ -145,7 +146,7 @@ describe('dashboard in a real browser (Chromium)', () => {
     await t.failCharge('order-1042', '4000-0000-0000-0002');
     await t.failCharge('order-1043', '4000-0000-0000-0119');
     await t.failCharge('order-1051', '4000-0000-0000-9995');
-    mkdirSync(DOCS, { recursive: true });
+    mkdirSync(SHOTS, { recursive: true });
     for (const [name, view] of [
       ['dashboard-wide.png', { width: 1280, height: 800 }],
       ['dashboard-narrow.png', { width: 390, height: 844 }],
@@ -153,7 +154,10 @@ describe('dashboard in a real browser (Chromium)', () => {
     ] as const) {
       const p = await open({}, view);
       await p.getByRole('group', { name: 'Failed job order-1051' }).waitFor();
-      await p.screenshot({ path: `${DOCS}${name}`, fullPage: view.width < 600 });
+      await p.screenshot({ path: `${SHOTS}${name}`, fullPage: view.width < 600 });
+      // A PNG of the viewport's width (Chromium's device scale 1).
+      const png = readFileSync(`${SHOTS}${name}`);
+      expect([png.subarray(1, 4).toString(), png.readUInt32BE(16)]).toEqual(['PNG', view.width]);
       await p.context().close();
       page = undefined;
     }
