@@ -83,7 +83,6 @@ export function dashboardController(path: string): Type {
       this.feed.invalidate();
       return { type, retried };
     }
-
   }
   return JobsDashboardController;
 }

@@ -35,8 +35,8 @@ describe.each(ADAPTERS)('dashboard over HTTP on %s', (adapter: AdapterName) => {
     t = undefined;
   });
 
-  async function start(options: Parameters<typeof startDashboardApp>[0] = {}): Promise<DashboardApp> {
-    t = await startDashboardApp(options, { adapter });
+  async function start(options: Parameters<typeof startDashboardApp>[0] = {}, globalPrefix?: string): Promise<DashboardApp> {
+    t = await startDashboardApp(options, { adapter, globalPrefix });
     return t;
   }
 
@@ -200,6 +200,16 @@ describe.each(ADAPTERS)('dashboard over HTTP on %s', (adapter: AdapterName) => {
     expect((await call('/admin/queue/api/snapshot', { headers: AUTH })).status).toBe(200);
     expect((await call('/admin/queue/api/snapshot')).status).toBe(403);
     expect((await call('/jobs/api/snapshot', { headers: AUTH })).status).toBe(404);
+  });
+
+  it('serves under the app global prefix, authorizing every route there', async () => {
+    await start({}, 'api/v1');
+    expect((await call(`/api/v1/jobs?token=${TOKEN}`)).status).toBe(200);
+    expect((await call(`/api/v1/jobs/?token=${TOKEN}`)).status).toBe(200);
+    expect((await call('/api/v1/jobs/api/snapshot', { headers: AUTH })).status).toBe(200);
+    for (const path of ['/api/v1/jobs', '/api/v1/jobs/api/snapshot', '/api/v1/jobs/nothing/here']) {
+      expect((await call(path)).status).toBe(403);
+    }
   });
 });
 

@@ -50,7 +50,12 @@ export interface DashboardApp {
 /** A user's app with the dashboard, listening on a free loopback port. */
 export async function startDashboardApp(
   dashboard: Partial<JobsDashboardOptions> = {},
-  { adapter = 'express', fixture = memoryDriver, jobs: jobsOptions = {} }: { adapter?: AdapterName; fixture?: DriverFixture; jobs?: Partial<JobsModuleOptions> } = {},
+  {
+    adapter = 'express',
+    fixture = memoryDriver,
+    jobs: jobsOptions = {},
+    globalPrefix,
+  }: { adapter?: AdapterName; fixture?: DriverFixture; jobs?: Partial<JobsModuleOptions>; globalPrefix?: string } = {},
 ): Promise<DashboardApp> {
   const logger = new NestRecordingLogger();
   const moduleRef = await Test.createTestingModule({
@@ -63,6 +68,7 @@ export async function startDashboardApp(
     .setLogger(logger)
     .compile();
   const app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger }) : moduleRef.createNestApplication({ logger });
+  if (globalPrefix !== undefined) app.setGlobalPrefix(globalPrefix);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const jobs = app.get(JobQueue);
