@@ -415,7 +415,7 @@ const HTML = String.raw`<!doctype html>
     <dl id="health" class="stats"></dl>
   </section>
   <section aria-labelledby="h-types">
-    <h2 id="h-types">Job types <span class="muted small">counts across the cluster · completed and failed per minute, last 5 min</span></h2>
+    <h2 id="h-types">Job types <span class="muted small">jobs per state · completed and failed per 10 s, last 5 min</span></h2>
     <div id="types" class="types"></div>
     <p id="no-types" class="muted" hidden>No job types yet.</p>
   </section>
