@@ -7,6 +7,8 @@ import type { ResolvedDashboardOptions } from './jobs-dashboard.options.js';
 /** Width of one rate bucket, and how many the charts show (5 minutes). */
 export const BUCKET_MS = 10_000;
 export const BUCKETS = 30;
+/** Events are counted while pages poll, and for this long after the last one asked. */
+export const WATCH_MS = BUCKET_MS * BUCKETS;
 /** How long one snapshot serves every open page: one set of queries per second, however many pages poll. */
 export const SNAPSHOT_TTL_MS = 1_000;
 /** Failed jobs per page of the list. */
@@ -62,6 +64,8 @@ export interface DashboardSnapshot {
   status: JobsStatus;
   metrics: JobsMetrics;
   types: TypeView[];
+  /** Since when the rates are counted: events are counted only while pages are open. */
+  ratesSince: string;
   failed: FailedPageView;
   /** Absent when the queue has no schedules API. */
   schedules?: ScheduleView[];
@@ -75,38 +79,33 @@ interface Rates {
 /**
  * Counts completed and failed jobs per type and 10-s bucket from `events$`, and
  * keeps one snapshot of the queue for every page that polls within a second.
+ * It listens to `events$` only while pages poll (and WATCH_MS after): with
+ * nobody looking, the queue builds no event objects for it.
  */
 @Injectable()
 export class DashboardFeed implements OnModuleDestroy {
   readonly #rates = new Map<string, Rates>();
   /** The bucket (ms since epoch / BUCKET_MS) the newest slot of every ring holds. */
-  #bucket = Math.floor(Date.now() / BUCKET_MS);
-  readonly #subscription: Subscription;
+  #bucket = 0;
+  #subscription: Subscription | undefined;
+  #watchingSince = 0;
+  #lastAsked = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshot: { at: number; value: Promise<DashboardSnapshot> } | undefined;
 
   constructor(
     private readonly queue: JobQueue,
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
-  ) {
-    this.#subscription = queue.events$.subscribe((event) => {
-      if (event.kind !== 'completed' && event.kind !== 'failed') return;
-      this.#advance();
-      let rates = this.#rates.get(event.job.type);
-      if (rates === undefined) {
-        rates = { completed: new Uint32Array(BUCKETS), failed: new Uint32Array(BUCKETS) };
-        this.#rates.set(event.job.type, rates);
-      }
-      rates[event.kind][BUCKETS - 1]++;
-    });
-  }
+  ) {}
 
   onModuleDestroy(): void {
-    this.#subscription.unsubscribe();
+    this.#stopWatching();
   }
 
   /** The shared snapshot: a fresh one at most once per SNAPSHOT_TTL_MS. */
   snapshot(): Promise<DashboardSnapshot> {
     const now = Date.now();
+    this.#watch(now);
     if (this.#snapshot === undefined || now - this.#snapshot.at >= SNAPSHOT_TTL_MS) {
       const value = this.#read();
       this.#snapshot = { at: now, value };
@@ -155,6 +154,7 @@ export class DashboardFeed implements OnModuleDestroy {
       status: this.queue.status(),
       metrics: this.queue.metrics(),
       types,
+      ratesSince: new Date(this.#watchingSince).toISOString(),
       failed,
       ...(schedules && { schedules }),
     };
@@ -165,6 +165,42 @@ export class DashboardFeed implements OnModuleDestroy {
     if (typeof queue.listSchedules !== 'function') return undefined;
     const schedules = await queue.listSchedules();
     return schedules.map(({ key, type, cron, every, timezone, next }) => ({ key, type, cron, every, timezone, next: next.toISOString() }));
+  }
+
+  #watch(now: number): void {
+    this.#lastAsked = now;
+    if (this.#subscription !== undefined) return;
+    this.#watchingSince = now;
+    this.#bucket = Math.floor(now / BUCKET_MS);
+    this.#subscription = this.queue.events$.subscribe((event) => {
+      if (event.kind !== 'completed' && event.kind !== 'failed') return;
+      this.#advance();
+      let rates = this.#rates.get(event.job.type);
+      if (rates === undefined) {
+        rates = { completed: new Uint32Array(BUCKETS), failed: new Uint32Array(BUCKETS) };
+        this.#rates.set(event.job.type, rates);
+      }
+      rates[event.kind][BUCKETS - 1]++;
+    });
+    this.#armIdleTimer(WATCH_MS);
+  }
+
+  #armIdleTimer(delay: number): void {
+    this.#idleTimer = setTimeout(() => {
+      const idle = Date.now() - this.#lastAsked;
+      if (idle >= WATCH_MS) this.#stopWatching();
+      else this.#armIdleTimer(WATCH_MS - idle);
+    }, delay);
+    // A dashboard nobody looks at must not keep the process alive.
+    this.#idleTimer.unref?.();
+  }
+
+  #stopWatching(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+    this.#rates.clear();
   }
 
   /** Moves every ring to the current bucket, zeroing the buckets that passed without events. */

@@ -28,8 +28,9 @@ section{margin-bottom:22px}
 .counts .failed dd.nz{color:var(--bad)}
 .chart svg{display:block;width:100%;height:44px}
 .chart .c{fill:var(--ok)}.chart .f{fill:var(--bad)}.chart .base{stroke:var(--border)}
-.legend{display:flex;gap:12px;font-size:12px;color:var(--muted);margin-top:4px}
+.legend{display:flex;flex-wrap:wrap;gap:2px 12px;font-size:12px;color:var(--muted);margin-top:4px}
 .legend b{font-weight:600;color:var(--text)}
+.legend>span{white-space:nowrap}.legend .since{margin-left:auto}
 .dot{display:inline-block;width:8px;height:8px;border-radius:2px;margin-right:4px}.dot.c{background:var(--ok)}.dot.f{background:var(--bad)}
 .section-head{display:flex;justify-content:space-between;align-items:baseline;gap:12px;flex-wrap:wrap}
 .filter{font-size:13px;color:var(--muted)}
@@ -235,6 +236,7 @@ const SCRIPT = String.raw`(function () {
       var legend = el('div', 'legend');
       legend.appendChild(el('span', 'rate-c'));
       legend.appendChild(el('span', 'rate-f'));
+      legend.appendChild(el('span', 'since'));
       card.appendChild(legend);
       return card;
     }, function (card, t) {
@@ -251,6 +253,10 @@ const SCRIPT = String.raw`(function () {
       card.querySelector('.chart').innerHTML = chart(t.completed, t.failed);
       rate(card.querySelector('.rate-c'), 'c', 'completed', perMinute(t.completed, data.bucketMs));
       rate(card.querySelector('.rate-f'), 'f', 'failed', perMinute(t.failed, data.bucketMs));
+      // Events are counted only while a page is open: say so while the chart is younger than its window.
+      var since = new Date(data.ratesSince).getTime();
+      var young = new Date(data.at).getTime() - since < t.completed.length * data.bucketMs;
+      card.querySelector('.since').textContent = young ? 'since ' + time(data.ratesSince) : '';
     });
     var select = $('failed-type');
     var types = data.types.map(function (t) { return t.type; });

@@ -140,12 +140,14 @@ describe('dashboard in a real browser (Chromium)', () => {
 
   it('saves screenshots: wide and narrow in light, wide in dark', async () => {
     t = await startDashboardApp({}, { jobs: { workers: 4 } });
-    const reports = Array.from({ length: 40 }, (_, i) => t!.jobs.submit('report', { rows: i }));
-    await Promise.all(reports);
+    // A page open first: the rates count from then on.
+    await open();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => t!.jobs.submit('report', { rows: i })));
     await t.jobs.onIdle();
     await t.failCharge('order-1042', '4000-0000-0000-0002');
     await t.failCharge('order-1043', '4000-0000-0000-0119');
     await t.failCharge('order-1051', '4000-0000-0000-9995');
+    await page!.context().close();
     mkdirSync(SHOTS, { recursive: true });
     for (const [name, view] of [
       ['dashboard-wide.png', { width: 1280, height: 800 }],
@@ -154,6 +156,7 @@ describe('dashboard in a real browser (Chromium)', () => {
     ] as const) {
       const p = await open({}, view);
       await p.getByRole('group', { name: 'Failed job order-1051' }).waitFor();
+      await p.locator('.rate-c b', { hasText: '40' }).waitFor();
       await p.screenshot({ path: `${SHOTS}${name}`, fullPage: view.width < 600 });
       // A PNG of the viewport's width (Chromium's device scale 1).
       const png = readFileSync(`${SHOTS}${name}`);

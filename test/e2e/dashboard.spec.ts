@@ -86,7 +86,6 @@ describe.each(ADAPTERS)('dashboard over HTTP on %s', (adapter: AdapterName) => {
     const snapshot = await json(await call('/jobs/api/snapshot', { headers: AUTH }));
     expect(snapshot.types.map((row: { type: string }) => row.type)).toEqual(['charge', 'report']);
     expect(snapshot.types[0].counts).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 1 });
-    expect(snapshot.types[0].failed.at(-1)).toBe(1);
     expect(snapshot.failed.jobs).toEqual([
       expect.objectContaining({ id: 'c1', type: 'charge', error: 'card 4242 declined', attemptsMade: 1, maxRetries: 1 }),
     ]);

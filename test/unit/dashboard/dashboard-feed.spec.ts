@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Subject } from 'rxjs';
 import type { JobEvent, JobPage, JobQueue, JobStateCounts } from '../../../lib/index.js';
-import { BUCKET_MS, BUCKETS, DashboardFeed } from '../../../lib/dashboard/dashboard.feed.js';
+import { BUCKET_MS, BUCKETS, DashboardFeed, WATCH_MS } from '../../../lib/dashboard/dashboard.feed.js';
 import { resolveDashboardOptions } from '../../../lib/dashboard/jobs-dashboard.options.js';
 
 const ZERO: JobStateCounts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
@@ -48,7 +48,7 @@ function fakeQueue() {
   };
   const emit = (kind: 'completed' | 'failed' | 'started', type: string): void =>
     events.next({ kind, job: { type } } as unknown as JobEvent);
-  return { queue: queue as unknown as JobQueue, reads, emit, failOnce: () => (failNext = true) };
+  return { queue: queue as unknown as JobQueue, reads, emit, failOnce: () => (failNext = true), watched: () => events.observed };
 }
 
 describe('DashboardFeed', () => {
@@ -66,6 +66,7 @@ describe('DashboardFeed', () => {
   it('counts completed and failed per type and 10-s bucket, newest last, and moves them along with time', async () => {
     const fake = fakeQueue();
     const feed = feedOn(fake);
+    await feed.snapshot();
     fake.emit('completed', 'email');
     fake.emit('completed', 'email');
     fake.emit('started', 'email');
@@ -73,11 +74,13 @@ describe('DashboardFeed', () => {
     jest.setSystemTime(START + BUCKET_MS);
     fake.emit('completed', 'email');
 
-    const rates = (await feed.snapshot()).types;
-    expect(rates.map((row) => row.type)).toEqual(['email', 'report']);
-    expect(rates[0].completed.slice(-2)).toEqual([2, 1]);
-    expect(rates[1].failed.slice(-2)).toEqual([1, 0]);
-    expect(rates[0].completed).toHaveLength(BUCKETS);
+    feed.invalidate();
+    const snapshot = await feed.snapshot();
+    expect(snapshot.types.map((row) => row.type)).toEqual(['email', 'report']);
+    expect(snapshot.types[0].completed.slice(-2)).toEqual([2, 1]);
+    expect(snapshot.types[1].failed.slice(-2)).toEqual([1, 0]);
+    expect(snapshot.types[0].completed).toHaveLength(BUCKETS);
+    expect(snapshot.ratesSince).toBe(new Date(START).toISOString());
 
     // Past the window, every bucket is zero again.
     jest.setSystemTime(START + BUCKET_MS * (BUCKETS + 5));
@@ -86,6 +89,30 @@ describe('DashboardFeed', () => {
     expect(later[0].completed.every((n) => n === 0)).toBe(true);
     expect(later[1].failed.every((n) => n === 0)).toBe(true);
     feed.onModuleDestroy();
+  });
+
+  it('listens to events only while pages poll: not before the first, and not WATCH_MS after the last', async () => {
+    const fake = fakeQueue();
+    const feed = feedOn(fake);
+    expect(fake.watched()).toBe(false);
+    await feed.snapshot();
+    expect(fake.watched()).toBe(true);
+    // A page keeps polling: still listening after the window, counted from the last poll.
+    jest.advanceTimersByTime(WATCH_MS - 1000);
+    feed.invalidate();
+    await feed.snapshot();
+    jest.advanceTimersByTime(WATCH_MS - 1);
+    expect(fake.watched()).toBe(true);
+    jest.advanceTimersByTime(1);
+    expect(fake.watched()).toBe(false);
+    // Counted again from the next poll on, with nothing left from before.
+    fake.emit('completed', 'email');
+    feed.invalidate();
+    const again = await feed.snapshot();
+    expect(again.types[0].completed.every((n) => n === 0)).toBe(true);
+    expect(again.ratesSince).toBe(new Date(START + 2 * WATCH_MS - 1000).toISOString());
+    feed.onModuleDestroy();
+    expect(fake.watched()).toBe(false);
   });
 
   it('reads the queue once per second however many pages ask, and again after a change', async () => {
