@@ -69,6 +69,21 @@ describe('dashboard in a real browser (Chromium)', () => {
     process.stdout.write(`dashboard: first data ${firstDataMs} ms after navigation start\n`);
   });
 
+  it('works the same on Fastify: the page loads under its policy, shows the failed job, and Retry runs it', async () => {
+    t = await startDashboardApp({}, { adapter: 'fastify' });
+    await t.failCharge('fy-1', '6011');
+    const p = await open();
+    const row = p.getByRole('group', { name: 'Failed job fy-1' });
+    await expect(row.textContent()).resolves.toContain('card 6011 declined');
+    t.shop.healed.add('fy-1');
+    const completed = new Promise<void>((resolve) => {
+      t!.jobs.events$.subscribe((event) => event.kind === 'completed' && event.job.id === 'fy-1' && resolve());
+    });
+    await row.getByRole('button', { name: 'Retry job fy-1' }).click();
+    await completed;
+    await row.waitFor({ state: 'detached' });
+  });
+
   it('shows a job that fails after the page loaded, without a reload, and counts it per type', async () => {
     const p = await open();
     await p.getByText('No failed jobs kept.').waitFor();
