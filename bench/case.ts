@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Contender, createContender } from './contenders.js';
 import type { Work } from './reference-heap.js';
-import { type CaseResult, type CaseSpec, RESULT_MARK } from './spec.js';
+import { type CaseResult, type CaseSpec, RESULT_MARK, UNBINDING_RATE_LIMIT } from './spec.js';
 
 const BOUND = 1000;
 const LEVELS = 10;
@@ -148,7 +148,8 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   const paused = spec.workload === 'heapBytes' || spec.workload === 'scaling' || spec.workload === 'enqueue';
   const queueSize = Math.max(2 * (spec.n + (spec.inserts ?? 0)), 2 * BOUND, 100_000);
   const work = spec.handler === 'yield' ? yieldOnce : noop;
-  const queue = await createContender(spec.contender, { workers: spec.workers, queueSize, work, paused });
+  const rateLimit = spec.rateLimit === true ? UNBINDING_RATE_LIMIT : undefined;
+  const queue = await createContender(spec.contender, { workers: spec.workers, queueSize, work, paused, rateLimit });
   let result: CaseResult;
   switch (spec.workload) {
     case 'steady':

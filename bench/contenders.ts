@@ -1,11 +1,12 @@
 import fastq from 'fastq';
 import PQueue from 'p-queue';
-import type { RegisteredHandler } from '../lib/engine/jobs-driver.js';
 import { systemClock } from '../lib/engine/clock.js';
+import { JobKernel } from '../lib/engine/job-kernel.js';
 import { JobMonitor } from '../lib/engine/job-monitor.js';
+import type { RegisteredHandler } from '../lib/engine/jobs-driver.js';
 import type { JobsLogger } from '../lib/engine/jobs-logger.js';
-import { MemoryJobsEngine } from '../lib/memory/memory-jobs.driver.js';
-import type { Job } from '../lib/index.js';
+import { MemoryJobsDriver } from '../lib/memory/memory-jobs.driver.js';
+import type { Job, RateLimitOptions } from '../lib/index.js';
 import { JOBS_DEFAULTS, resolveJobsOptions } from '../lib/jobs-options.js';
 import { BareHeapQueue, type Work } from './reference-heap.js';
 import type { ContenderName } from './spec.js';
@@ -30,6 +31,8 @@ export interface ContenderSetup {
   work: Work;
   /** Created with its workers stopped, so that submitted jobs stay queued. */
   paused: boolean;
+  /** A rate limit on the job type (the engine contenders only). */
+  rateLimit?: Readonly<RateLimitOptions>;
 }
 
 export function createContender(name: ContenderName, setup: ContenderSetup): Promise<Contender> | Contender {
@@ -50,8 +53,8 @@ export function createContender(name: ContenderName, setup: ContenderSetup): Pro
 
 const silent: JobsLogger = { debug() {}, log() {}, warn() {}, error() {} };
 
-/** The engine alone: MemoryJobsEngine with a hand-built context, no Nest, no event subscriber. */
-function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Contender {
+/** The engine alone: the kernel on the in-memory driver with a hand-built context, no Nest, no event subscriber. */
+function bareEngine({ workers, queueSize, work, paused, rateLimit }: ContenderSetup): Contender {
   const handler: RegisteredHandler = Object.freeze({
     index: 0,
     type: 'bench',
@@ -61,25 +64,25 @@ function bareEngine({ workers, queueSize, work, paused }: ContenderSetup): Conte
     timeout: 30_000,
     backoff: JOBS_DEFAULTS.backoff,
     concurrency: Infinity,
+    retention: JOBS_DEFAULTS.retention,
+    schema: undefined,
+    ...(rateLimit === undefined ? {} : { rateLimit }),
   });
   const monitor = new JobMonitor(silent);
-  const engine = new MemoryJobsEngine({
-    options: resolveJobsOptions({ workers, queueSize }),
-    handlers: { get: (type) => (type === 'bench' ? handler : undefined), all: () => [handler] },
-    monitor,
-    logger: silent,
-    clock: systemClock,
-  });
-  if (!paused) engine.start();
+  const options = resolveJobsOptions({ workers, queueSize });
+  const handlers = { get: (type: string) => (type === 'bench' ? handler : undefined), all: () => [handler] };
+  const driver = new MemoryJobsDriver({ options, handlers, monitor, logger: silent, clock: systemClock, random: Math.random });
+  const kernel = new JobKernel(options, handlers, monitor, driver);
+  if (!paused) void kernel.start();
   return {
     submit(payload, priority) {
-      void engine.submit(handler, payload, priority === 0 ? undefined : { priority });
+      void kernel.submit('bench', payload, priority === 0 ? undefined : { priority });
     },
-    waiting: () => engine.counts().waiting,
-    onSizeLessThan: (limit) => engine.onSizeLessThan(limit),
-    onIdle: () => engine.onIdle(),
-    start: () => engine.start(),
-    processed: () => monitor.processed,
+    waiting: () => kernel.metrics().waiting,
+    onSizeLessThan: (limit) => kernel.onSizeLessThan(limit),
+    onIdle: () => kernel.onIdle(),
+    start: () => void kernel.start(),
+    processed: () => monitor.counters.processed,
   };
 }
 

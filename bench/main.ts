@@ -53,6 +53,14 @@ function plan(): Group[] {
         spec: { workload: 'steady', workers, handler, n: N },
       });
       groups.push({
+        key: `steadyLimited/${workers}w/${handler}`,
+        title: `steady, 1 priority, ${workers} workers, ${handler}, rate limit that never binds`,
+        unit: 'jobs/s',
+        better: 'higher',
+        contenders: ['nest', 'engine'],
+        spec: { workload: 'steady', workers, handler, n: N, rateLimit: true },
+      });
+      groups.push({
         key: `steadyRandom/${workers}w/${handler}`,
         title: `steady, 10 priorities, ${workers} workers, ${handler}`,
         unit: 'jobs/s',
@@ -206,6 +214,14 @@ function targets(who: ContenderName): Target[] {
     { what: 'CPU per job at 20k/s, 5w: vs bare heap', ratio: ratioOf('latency/5w/noop', cpu, who, 'heap'), bound: 1.5, atLeast: false },
     { what: 'enqueue random priorities: vs bare heap', ratio: ratioOf('enqueue', value, who, 'heap'), bound: 2, atLeast: false },
   ];
+  if (find('steadyLimited/64w/noop') !== undefined && find('steady/64w/noop') !== undefined) {
+    list.push({
+      what: 'steady 64w: an unbinding rate limit vs none',
+      ratio: median(perRound.map((round) => round.get('steadyLimited/64w/noop')!.get(who)!.value / round.get('steady/64w/noop')!.get(who)!.value)),
+      bound: 0.9,
+      atLeast: true,
+    });
+  }
   const largest = find('scaling/1000000') ?? find('scaling/100000');
   if (largest !== undefined && find('scaling/10000') !== undefined) {
     list.push({

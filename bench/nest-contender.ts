@@ -9,13 +9,13 @@ import type { Contender, ContenderSetup } from './contenders.js';
  * `@JobHandler` provider with a per-attempt timeout, a priority on every
  * submit, and a subscriber on `events$` (so every event object is built).
  */
-export async function nestQueue({ workers, queueSize, work, paused }: ContenderSetup): Promise<Contender> {
+export async function nestQueue({ workers, queueSize, work, paused, rateLimit }: ContenderSetup): Promise<Contender> {
   // Paused: the handler parks every attempt, so the workers fill up and the rest stays queued.
   const held: Promise<void> | null = paused ? new Promise<void>(() => undefined) : null;
 
   @Injectable()
   class BenchJobs {
-    @JobHandler('bench', { timeout: 30_000 })
+    @JobHandler('bench', { timeout: 30_000, ...(rateLimit === undefined ? {} : { rateLimit: { ...rateLimit } }) })
     run(job: Job<number>): Promise<void> {
       return held ?? work(job.payload);
     }

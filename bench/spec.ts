@@ -27,7 +27,12 @@ export interface CaseSpec {
   rate?: number;
   seconds?: number;
   inserts?: number;
+  /** Sets a rate limit on the job type that never binds: what the limiter costs when it is on. */
+  rateLimit?: boolean;
 }
+
+/** A rate limit no benchmark reaches: a trillion starts a second. */
+export const UNBINDING_RATE_LIMIT = Object.freeze({ max: 1e12, duration: 1000 });
 
 export interface CaseResult {
   /** The workload's headline figure: jobs/s, bytes/job, ms (p99), µs/insert, or seconds. */

@@ -1,6 +1,7 @@
 export { JobsModule } from './jobs.module.js';
 export { JobHandler } from './job-handler.decorator.js';
 export { JobQueue } from './job.queue.js';
+export { JobsExceptionFilter } from './jobs-exception.filter.js';
 export type {
   Job,
   JobEvent,
@@ -23,6 +24,7 @@ export type {
   SubmitOptions,
   TypeMetrics,
 } from './interfaces/job.interface.js';
+export type { JobPayloadIssue, JobSchema, JobSchemaProps, JobSchemaResult } from './interfaces/job-schema.interface.js';
 export type {
   BackoffOptions,
   JobHandlerOptions,
@@ -31,6 +33,12 @@ export type {
   KeepOptions,
   RetentionOptions,
 } from './interfaces/jobs-options.interface.js';
+export type {
+  HandlerScheduleOptions,
+  RateLimitOptions,
+  ScheduleOptions,
+  ScheduleRecord,
+} from './interfaces/schedule.interface.js';
 export {
   InvalidJobError,
   JobNotFoundError,

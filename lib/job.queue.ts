@@ -16,6 +16,7 @@ import type {
   SubmitOptions,
   TypeMetrics,
 } from './interfaces/job.interface.js';
+import type { ScheduleOptions, ScheduleRecord } from './interfaces/schedule.interface.js';
 import { JOBS_KERNEL } from './jobs.constants.js';
 
 /** The queue of this application: submit jobs, read metrics and events, wait for room or idleness. */
@@ -79,6 +80,26 @@ export class JobQueue {
    */
   removeJob(id: string): Promise<boolean> {
     return this.#kernel.removeJob(id);
+  }
+
+  /**
+   * Creates or replaces (by `key`) a schedule: each tick submits one job of
+   * `type` with `payload`, with exactly one of `cron` and `every`. On a
+   * distributed driver a tick runs once across all processes. Rejects with
+   * UnknownJobTypeError or InvalidJobError (naming the field).
+   */
+  schedule<T extends JobType>(key: string, type: T, payload: PayloadOf<T>, options: ScheduleOptions): Promise<ScheduleRecord> {
+    return this.#kernel.schedule(key, type, payload, options);
+  }
+
+  /** Removes the schedule `key` and its pending job; resolves false when there is no such schedule. */
+  unschedule(key: string): Promise<boolean> {
+    return this.#kernel.unschedule(key);
+  }
+
+  /** Every schedule, with its next tick. */
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#kernel.listSchedules();
   }
 
   /** This process's counters and queue depths, synchronously. */

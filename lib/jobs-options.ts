@@ -8,8 +8,12 @@ import {
 } from './engine/jobs-driver.js';
 import { JobsConfigurationError } from './engine/jobs.errors.js';
 import { integerRange, isInteger, MAX_TIMER_MS, MAX_WORKERS } from './engine/limits.js';
+import { rateLimitOption } from './engine/rate-limiter.js';
+import { type DeclaredSchedule, declaredSchedule } from './engine/schedules.js';
+import type { RateLimitOptions } from './interfaces/schedule.interface.js';
 import type { BackoffOptions, JobHandlerOptions, JobsModuleOptions, KeepOptions, RetentionOptions } from './interfaces/jobs-options.interface.js';
-import { invalidDriver } from './jobs.messages.js';
+import { invalidDriver, invalidSchema } from './jobs.messages.js';
+import type { JobSchema } from './interfaces/job-schema.interface.js';
 
 /** The module's options with every default applied, checked once at start-up. */
 export interface ResolvedJobsOptions extends DriverOptions {
@@ -29,7 +33,7 @@ export const JOBS_DEFAULTS = Object.freeze({
 } as const);
 
 const MODULE_KEYS = ['workers', 'queueSize', 'maxRetries', 'timeout', 'backoff', 'shutdownTimeout', 'retention', 'driver'];
-const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'retention'];
+const HANDLER_KEYS = ['maxRetries', 'timeout', 'backoff', 'concurrency', 'retention', 'schema', 'schedule', 'rateLimit'];
 const RETENTION_KEYS = ['completed', 'failed'];
 const KEEP_KEYS = ['count', 'age'];
 const BACKOFF_KEYS = ['delay', 'factor', 'maxDelay', 'jitter'];
@@ -62,18 +66,43 @@ export interface ResolvedHandlerOptions {
   timeout: number;
   backoff: Readonly<BackoffOptions>;
   concurrency: number;
+  schema: JobSchema | undefined;
   retention: RetentionPolicy;
+  /** The handler's declared schedule (key = type), if any. */
+  schedule?: DeclaredSchedule;
+  /** Starts per window of this type, if limited. */
+  rateLimit?: Readonly<RateLimitOptions>;
 }
 
 export function resolveHandlerOptions(where: string, raw: unknown, module: ResolvedJobsOptions): ResolvedHandlerOptions {
   const options = (raw === undefined ? {} : record(where, raw, HANDLER_KEYS)) as JobHandlerOptions;
-  return {
+  const resolved: ResolvedHandlerOptions = {
     maxRetries: optional(where, 'maxRetries', options.maxRetries, 0, COUNT, module.maxRetries),
     timeout: optional(where, 'timeout', options.timeout, 1, MS, module.timeout),
     backoff: resolveBackoff(where, options.backoff, module.backoff),
     concurrency: optional(where, 'concurrency', options.concurrency, 1, COUNT, Infinity),
+    schema: resolveSchema(where, options.schema),
     retention: resolveRetention(where, options.retention, module.retention),
   };
+  if (options.schedule !== undefined) {
+    const schedule = declaredSchedule(where, options.schedule);
+    if (typeof schedule === 'string') throw new JobsConfigurationError(schedule);
+    resolved.schedule = schedule;
+  }
+  if (options.rateLimit !== undefined) {
+    const rateLimit = rateLimitOption(where, options.rateLimit);
+    if (typeof rateLimit === 'string') throw new JobsConfigurationError(rateLimit);
+    resolved.rateLimit = rateLimit;
+  }
+  return resolved;
+}
+
+/** A Standard Schema v1 object: anything with a `~standard.validate` function. */
+function resolveSchema(where: string, schema: unknown): JobSchema | undefined {
+  if (schema === undefined) return undefined;
+  const props = typeof schema === 'object' || typeof schema === 'function' ? (schema as Partial<JobSchema> | null)?.['~standard'] : undefined;
+  if (typeof props?.validate !== 'function') throw new JobsConfigurationError(invalidSchema(where, schema));
+  return schema as JobSchema;
 }
 
 function isDriverFactory(value: unknown): value is JobsDriverFactory {

@@ -17,3 +17,13 @@ export const invalidHandlerType = (where: string, type: unknown) =>
 export const noShutdownHooks = () =>
   'Shutdown hooks are not enabled, so SIGTERM ends the process without draining running jobs. ' +
   'Call app.enableShutdownHooks() before app.listen() (or right after createApplicationContext()).';
+
+export const invalidSchema = (where: string, value: unknown) =>
+  `${where}: option "schema" must be a Standard Schema v1 object (one with "~standard.validate", as zod, valibot and arktype schemas have), got ${describe(value)}.`;
+
+export const importedTwice = (count: number, importers: readonly string[], configured: readonly string[]) =>
+  `JobsModule.forRoot/forRootAsync is imported ${count} times, with different options` +
+  (importers.length > 0 ? ` (by ${importers.join(' and by ')})` : '') +
+  (configured.length > 0 ? ` [${configured.join(' | ')}]` : '') +
+  ': each import would start its own queue, and JobQueue would come from either. ' +
+  'JobsModule is global: import it once, in the root module, and inject JobQueue anywhere.';

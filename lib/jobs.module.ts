@@ -7,7 +7,15 @@ import type { DriverContext, JobsDriver } from './engine/jobs-driver.js';
 import { memoryDriver } from './memory/index.js';
 import { JobQueue } from './job.queue.js';
 import { JobHandlerRegistry } from './job-handler.registry.js';
-import { JOBS_CLOCK, JOBS_DRIVER, JOBS_KERNEL, JOBS_LOGGER_CONTEXT, JOBS_OPTIONS, JOBS_RANDOM } from './jobs.constants.js';
+import {
+  JOBS_CLOCK,
+  JOBS_DRIVER,
+  JOBS_DRIVER_CONTEXT,
+  JOBS_KERNEL,
+  JOBS_LOGGER_CONTEXT,
+  JOBS_OPTIONS,
+  JOBS_RANDOM,
+} from './jobs.constants.js';
 import { JobsExplorer } from './jobs.explorer.js';
 import { JobsOrchestrator } from './jobs.orchestrator.js';
 import { ConfigurableJobsModule, JOBS_MODULE_OPTIONS } from './jobs-module.definition.js';
@@ -27,7 +35,7 @@ import { type ResolvedJobsOptions, resolveJobsOptions } from './jobs-options.js'
     { provide: JOBS_RANDOM, useValue: Math.random },
     { provide: JobMonitor, useFactory: () => new JobMonitor(new Logger(JOBS_LOGGER_CONTEXT)) },
     {
-      provide: JOBS_DRIVER,
+      provide: JOBS_DRIVER_CONTEXT,
       inject: [JOBS_OPTIONS, JobHandlerRegistry, JobMonitor, JOBS_CLOCK, JOBS_RANDOM],
       useFactory: (
         options: ResolvedJobsOptions,
@@ -35,10 +43,13 @@ import { type ResolvedJobsOptions, resolveJobsOptions } from './jobs-options.js'
         monitor: JobMonitor,
         clock: Clock,
         random: () => number,
-      ): JobsDriver => {
-        const context: DriverContext = { options, handlers, monitor, clock, random, logger: new Logger(JOBS_LOGGER_CONTEXT) };
-        return (options.driver ?? memoryDriver()).create(context);
-      },
+      ): DriverContext => ({ options, handlers, monitor, clock, random, logger: new Logger(JOBS_LOGGER_CONTEXT) }),
+    },
+    // The configured driver is made here, and only here: the tester replaces this provider so a BullMQ app never connects.
+    {
+      provide: JOBS_DRIVER,
+      inject: [JOBS_OPTIONS, JOBS_DRIVER_CONTEXT],
+      useFactory: (options: ResolvedJobsOptions, context: DriverContext): JobsDriver => (options.driver ?? memoryDriver()).create(context),
     },
     {
       provide: JOBS_KERNEL,

@@ -31,6 +31,7 @@ export class JobsOrchestrator implements OnModuleInit, OnApplicationBootstrap, O
 
   onModuleInit(): void {
     this.explorer.explore();
+    this.kernel.handlersFound();
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { JobsModule } from 'nestjs-jobs';
+import { JobsExceptionFilter, JobsModule } from 'nestjs-jobs';
 import { JobsDashboardModule } from 'nestjs-jobs/dashboard';
 import { JobsHealthIndicator } from 'nestjs-jobs/health';
 import { JobsPrometheusModule } from 'nestjs-jobs/prometheus';
@@ -9,7 +9,6 @@ import { Registry } from 'prom-client';
 import { DemoProducer } from './demo.producer.js';
 import { HealthController } from './health.controller.js';
 import { JobsController } from './jobs.controller.js';
-import { JobsHttpFilter } from './jobs-http.filter.js';
 import { METRICS_REGISTRY, MetricsController } from './metrics.controller.js';
 import { ProgressReporter } from './progress.reporter.js';
 import { SampleJobs } from './sample-jobs.service.js';
@@ -44,7 +43,8 @@ export class AppModule {
       providers: [
         { provide: SAMPLE_OPTIONS, useValue: resolved },
         { provide: METRICS_REGISTRY, useValue: resolved.registry },
-        { provide: APP_FILTER, useClass: JobsHttpFilter },
+        // 503 + Retry-After for a full, closing or unreachable queue; 400 for an invalid job.
+        { provide: APP_FILTER, useClass: JobsExceptionFilter },
         JobsHealthIndicator,
         SampleWork,
         SampleJobs,

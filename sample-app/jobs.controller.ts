@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { type Job, JobQueue, type JobsMetrics, type SubmitOptions } from 'nestjs-jobs';
+import { type Job, JobQueue, type JobsMetrics, type SubmitOptions, UnknownJobTypeError } from 'nestjs-jobs';
 
 /** POST /jobs/:type submits a job; GET /jobs/metrics shows the queue's counters. */
 @Controller('jobs')
@@ -16,7 +16,10 @@ export class JobsController {
   @HttpCode(HttpStatus.ACCEPTED)
   submit(@Param('type') type: string, @Body() body: unknown): Promise<Job> {
     const { payload, options } = parseSubmitBody(body);
-    return this.jobs.submit(type, payload, options);
+    // The type comes from the URL: an unknown one is the client's mistake here, not the server's.
+    return this.jobs.submit(type, payload, options).catch((error: unknown) => {
+      throw error instanceof UnknownJobTypeError ? new BadRequestException(error.message) : error;
+    });
   }
 }
 

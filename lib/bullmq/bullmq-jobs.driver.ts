@@ -41,19 +41,25 @@ import {
   payloadTooLarge,
   notReturnedToQueue,
   returnedToQueue,
+  schedulesNotApplied,
   stalledTooOften,
 } from './bullmq.messages.js';
 import {
   checkName,
-  decodeJob,
+  checkJob,
   fromBullPriority,
   type JobMeta,
   keptResult,
   measurePayload,
   META_OPTION,
+  metaOf,
+  payloadOf,
   toBullPriority,
 } from './job-codec.js';
 import { TrackedRedis } from './tracked-redis.js';
+import { BullmqSchedules } from './bullmq-schedules.js';
+import type { ScheduleRequest } from '../engine/schedules.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
 
 /**
  * Width of a deadline slot: attempts ending in one slot share an AbortController
@@ -111,6 +117,8 @@ class TypeQueue implements BucketHolder {
   readonly removeOnFail: boolean | KeepJobs;
   /** Whether a completed job's result is kept (checked as JSON only then). */
   readonly keepsResults: boolean;
+  /** Waiting jobs while the type's rate limit holds them (as last read). */
+  rateLimited = 0;
 
   constructor(
     readonly handler: RegisteredHandler,
@@ -165,6 +173,16 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   /** Waits out outages: Workers block on it and must not give up. */
   #workerClient: TrackedRedis | null = null;
   readonly #queues = new Map<string, TypeQueue>();
+  readonly #schedules = new BullmqSchedules(
+    () => this.#context.handlers.all().map((handler) => this.#queue(handler)),
+    (priority, maxRetries) => ({
+      priority: toBullPriority(priority),
+      attempts: maxRetries + 1,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: true,
+      removeOnFail: true,
+    }),
+  );
 
   #state: DriverState = 'created';
   /** Permits of the process-wide `workers` cap held by fetched jobs. */
@@ -183,7 +201,12 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   #redisActive = 0;
   #added = 0;
   #addedAtRead = 0;
+  /** The delayed share of `#added`, so `metrics()` shows this process's own adds before the next read. */
+  #addedDelayed = 0;
+  #addedDelayedAtRead = 0;
   #inFlight = 0;
+  /** The schedules as last read, for `status()`. */
+  #scheduleList: ScheduleRecord[] = [];
   #refreshTimer: TimerHandle | undefined;
   #refreshing: Promise<void> | null = null;
   #pollTimer: TimerHandle | undefined;
@@ -191,6 +214,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   readonly #sizeWaiters = new SizeWaiters();
   #brokerError: string | null = null;
   #closing: Promise<void> | null = null;
+  #lastTimestamp = NaN;
+  #lastDate: Date | null = null;
 
   constructor(context: DriverContext, options: ResolvedBullmqOptions) {
     this.#context = context;
@@ -242,12 +267,65 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     return this.#add(this.#queue(handler), request);
   }
 
+  /** Redis's counts as last read, plus this process's adds since that read began: its own submits show at once. */
   counts(): QueueCounts {
-    return { waiting: this.#waiting, delayed: this.#delayed, active: this.#runner.active, stuck: this.#runner.stuck };
+    let rateLimited = 0;
+    for (const typeQueue of this.#queues.values()) rateLimited += typeQueue.rateLimited;
+    // This process's adds since the last read began count at once: a submit is seen in metrics() when it resolves.
+    const delayedSince = this.#addedDelayed - this.#addedDelayedAtRead;
+    const waitingSince = this.#added - this.#addedAtRead - delayedSince;
+    return {
+      waiting: this.#waiting + waitingSince,
+      delayed: this.#delayed + delayedSince,
+      active: this.#runner.active,
+      stuck: this.#runner.stuck,
+      rateLimited,
+    };
   }
 
   countsByType(): TypeCounts[] {
-    return [...this.#queues.values()].map(({ handler, waiting, delayed, active }) => ({ type: handler.type, waiting, delayed, active }));
+    return [...this.#queues.values()].map(({ handler, waiting, delayed, active, rateLimited }) => ({
+      type: handler.type,
+      waiting,
+      delayed,
+      active,
+      rateLimited,
+    }));
+  }
+
+  // ---- schedules (BullMQ job schedulers) ----------------------------------
+
+  schedule(request: ScheduleRequest): Promise<ScheduleRecord> {
+    return this.#brokerCall(() => this.#schedules.set(this.#queue(request.handler), request));
+  }
+
+  unschedule(key: string): Promise<boolean> {
+    return this.#brokerCall(() => this.#schedules.delete(key));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#brokerCall(() => this.#schedules.list());
+  }
+
+  reconcileSchedules(declared: readonly ScheduleRequest[]): Promise<void> {
+    // A producer-only process applies its handlers' declared schedules too: any process may own them.
+    if (this.#producer.status !== 'ready') {
+      if (declared.length > 0) this.#logger.warn(schedulesNotApplied(this.#brokerError ?? `connection ${this.#producer.status}`));
+      return Promise.resolve();
+    }
+    return this.#schedules.reconcile(declared).catch((error: unknown) => this.#logger.warn(schedulesNotApplied(errorMessage(error))));
+  }
+
+  /** A schedule call to Redis; a broker that is away rejects it with QueueUnavailableError. */
+  async #brokerCall<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#producer.status !== 'ready') {
+      throw new QueueUnavailableError(brokerUnavailable(this.#brokerError ?? `connection ${this.#producer.status}`));
+    }
+    try {
+      return await call();
+    } catch (error) {
+      throw new QueueUnavailableError(brokerUnavailable(errorMessage(error)));
+    }
   }
 
   health(): DriverHealth {
@@ -261,7 +339,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       connection: producer,
     };
     if (!up && this.#brokerError !== null) broker.error = this.#brokerError;
-    return { state: this.#state, broker };
+    if (this.#scheduleList.length === 0) return { state: this.#state, broker };
+    return { state: this.#state, broker, schedules: this.#scheduleList };
   }
 
   onIdle(): Promise<void> {
@@ -336,6 +415,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         }
       }
       this.#added++;
+      if (delay > 0) this.#addedDelayed++;
       const job = this.#snapshot(added, handler.type, priority, 0, undefined);
       this.#monitor.submitted(job);
       return job;
@@ -364,22 +444,29 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
   }
 
   #nonceOf(bullJob: BullJob): string | undefined {
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
-    return typeof decoded === 'string' ? undefined : decoded.nonce;
+    return checkJob(bullJob.data, bullJob.opts) === undefined ? metaOf(bullJob.data, bullJob.opts).k : undefined;
   }
 
   #snapshot(bullJob: BullJob, type: string, priority: number, attempts: number, error: string | undefined): Job {
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
     return jobSnapshot(
       bullJob.id ?? '',
       type,
-      typeof decoded === 'string' ? bullJob.data : decoded.payload,
+      payloadOf(bullJob.data, bullJob.opts),
       priority,
       attempts,
       Math.max(0, (bullJob.opts.attempts ?? 1) - 1),
-      new Date(bullJob.timestamp),
+      this.#dateAt(bullJob.timestamp),
       error,
     );
+  }
+
+  /** Jobs added in the same millisecond share their `createdAt`, as on the in-memory driver. */
+  #dateAt(timestamp: number): Date {
+    if (timestamp !== this.#lastTimestamp || this.#lastDate === null) {
+      this.#lastTimestamp = timestamp;
+      this.#lastDate = new Date(timestamp);
+    }
+    return this.#lastDate;
   }
 
   #refuse(error: JobsError): Promise<never> {
@@ -568,9 +655,13 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       return entries.filter((entry) => after === undefined || compareEntries(entry, { score: after[0], id: after[1] }, false) > 0);
     }
     if (state === 'waiting') {
-      // Jobs written without a priority (by other tools) run first, from the list's right end.
+      // Jobs written without a priority (by other tools) run first, from the list's right end. They are scored
+      // below every prioritised job by their place in that order, shifted so a cursor's job keeps its score
+      // while jobs ahead of it leave.
       const plain = (await client.lrange(queue.keys.wait, 0, -1)).reverse();
-      plain.forEach((id) => push(id, -1));
+      const at = after !== undefined && after[0] < 0 ? plain.indexOf(after[1]) : -1;
+      const shift = at === -1 ? 0 : after![0] - (WAIT_LIST_BASE + at);
+      plain.forEach((id, i) => push(id, WAIT_LIST_BASE + i + shift));
     }
     const descending = state === 'completed' || state === 'failed';
     const key = state === 'waiting' ? queue.keys.prioritized : queue.keys[state];
@@ -625,6 +716,8 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
         lockDuration,
         stalledInterval,
         maxStalledCount,
+        // BullMQ's limiter counts in Redis: the limit holds across every process.
+        limiter: typeQueue.handler.rateLimit,
         settings: { backoffStrategy: this.#backoff },
       });
       worker.on('error', this.#onBrokerError);
@@ -656,15 +749,29 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     return Math.max(0, Math.round(delay));
   };
 
-  async #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
+  /**
+   * BullMQ's processor. The common case — a well-formed job, a free permit,
+   * a running driver, not this process's add still in flight — starts the
+   * attempt at once, without an async frame; anything else takes the slow path.
+   */
+  #process(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     const handler = typeQueue.handler;
-    const decoded = decodeJob(bullJob.data, bullJob.opts);
-    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? (typeof decoded === 'string' ? decoded : undefined);
-    if (problem !== undefined) {
-      const message = malformedJob(bullJob.id, problem);
-      this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
-      throw new UnrecoverableError(message);
+    const problem = unparsable.get(bullJob) ?? checkName(bullJob.name, handler.type) ?? checkJob(bullJob.data, bullJob.opts);
+    if (problem !== undefined) return this.#failMalformed(handler, bullJob, problem);
+    if (this.#permits < this.#workers && this.#state === 'running' && !this.#submitting.has(bullJob.id!)) {
+      this.#permits++;
+      return this.#run(typeQueue, bullJob, token);
     }
+    return this.#processWhenReady(typeQueue, bullJob, token);
+  }
+
+  async #failMalformed(handler: RegisteredHandler, bullJob: BullJob, problem: string): Promise<never> {
+    const message = malformedJob(bullJob.id, problem);
+    this.#monitor.failed(this.#snapshot(bullJob, handler.type, 0, bullJob.attemptsMade, message), message, 0);
+    throw new UnrecoverableError(message);
+  }
+
+  async #processWhenReady(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
     // A permit of the process-wide `workers` cap; a released permit passes straight to the next waiter.
     if (this.#permits < this.#workers) this.#permits++;
     else await new Promise<void>((resolve) => this.#permitWaiters.push(resolve));
@@ -679,13 +786,19 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
       // A worker here may fetch the job before its add has answered: `submitted` comes first.
       await new Promise<void>((resolve) => (this.#startWaiters ??= new Map()).set(jobId, resolve));
     }
-    const timeout = (decoded as Exclude<typeof decoded, string>).timeout ?? handler.timeout;
+    return this.#run(typeQueue, bullJob, token);
+  }
+
+  /** Runs one attempt on a permit already taken; settles as BullMQ should end the job. */
+  #run(typeQueue: TypeQueue, bullJob: BullJob, token: string | undefined): Promise<unknown> {
+    const handler = typeQueue.handler;
+    const timeout = metaOf(bullJob.data, bullJob.opts).t ?? handler.timeout;
     const job = this.#snapshot(bullJob, handler.type, fromBullPriority(bullJob.priority), bullJob.attemptsMade, bullJob.failedReason || undefined);
     return new Promise<unknown>((succeed, fail) => {
       const attempt = new BullAttempt(bullJob, token, typeQueue, succeed, fail);
       typeQueue.active++;
       // Accepted by another process, maybe: its timestamp is that process's wall clock.
-      this.#runner.start(attempt, handler, job, timeout, typeQueue, Date.now() - bullJob.timestamp);
+      this.#runner.start(attempt, handler, job, timeout, typeQueue, this.#clock.now() - (Date.now() - bullJob.timestamp));
     });
   }
 
@@ -723,15 +836,29 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
 
   async #readCounts(): Promise<void> {
     const addedAtStart = this.#added;
+    const addedDelayedAtStart = this.#addedDelayed;
     const queues = [...this.#queues.values()];
-    const counts = await Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active')));
+    const now = Date.now();
+    // The schedules are read alongside, not awaited: the counts keep their latency, and use the list read last time.
+    void this.#schedules.list().then(
+      (schedules) => (this.#scheduleList = schedules),
+      () => undefined,
+    );
+    const [counts, limited] = await Promise.all([
+      Promise.all(queues.map(({ queue }) => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'))),
+      Promise.all(queues.map(({ handler, queue }) => (handler.rateLimit === undefined ? 0 : queue.getRateLimitTtl(handler.rateLimit.max)))),
+    ]);
+    // A scheduler's upcoming tick is a delayed job in Redis, but not a job to the user: count it out.
+    const ticks = new Map<string, number>();
+    for (const { type, next } of this.#scheduleList) if (next.getTime() > now) ticks.set(type, (ticks.get(type) ?? 0) + 1);
     let waiting = 0;
     let delayed = 0;
     let active = 0;
     counts.forEach((count, i) => {
       const typeQueue = queues[i];
       typeQueue.waiting = (count.waiting ?? 0) + (count.prioritized ?? 0);
-      typeQueue.delayed = count.delayed ?? 0;
+      typeQueue.delayed = Math.max(0, (count.delayed ?? 0) - (ticks.get(typeQueue.handler.type) ?? 0));
+      typeQueue.rateLimited = limited[i] > 0 ? typeQueue.waiting : 0;
       waiting += typeQueue.waiting;
       delayed += typeQueue.delayed;
       active += count.active ?? 0;
@@ -740,6 +867,7 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     this.#delayed = delayed;
     this.#redisActive = active;
     this.#addedAtRead = addedAtStart;
+    this.#addedDelayedAtRead = addedDelayedAtStart;
   }
 
   #scheduleRefresh(ms: number): void {
@@ -928,6 +1056,9 @@ export class BullmqJobsDriver implements JobsDriver, AttemptHost<BullAttempt> {
     });
   }
 }
+
+/** The score of the first job in a `wait` list: below every prioritised job's (those are >= 0). */
+const WAIT_LIST_BASE = -1e15;
 
 /** One job of a page being merged across queues: its queue, id and the score it is ordered by. */
 interface Entry {

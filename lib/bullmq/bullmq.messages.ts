@@ -41,3 +41,7 @@ export const brokerUp = () => 'Redis connection ready.';
 
 export const invalidConnection = (value: unknown) =>
   `${WHERE}: option "connection" must be an object of ioredis connection options (host, port, password, db, tls, …), got ${describe(value)}.`;
+
+export const schedulesNotApplied = (reason: string) =>
+  `The schedules declared with @JobHandler({ schedule }) were not applied at start-up: ${reason}. ` +
+  'They are applied at the next start; check that Redis answers.';

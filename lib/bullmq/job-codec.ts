@@ -19,13 +19,6 @@ export interface JobMeta {
   k?: string;
 }
 
-/** A job read back from Redis: its payload, per-submit timeout and nonce, whichever format wrote it. */
-export interface DecodedJob {
-  readonly payload: unknown;
-  readonly timeout: number | undefined;
-  readonly nonce: string | undefined;
-}
-
 /** BullMQ runs lower numbers first and puts 0 (no priority) before every prioritised job, so every job gets 1..2 000 001. */
 const PRIORITY_BASE = PRIORITY_MAX + 1;
 
@@ -42,6 +35,21 @@ export interface Envelope {
   p: unknown;
   t?: number;
   k?: string;
+  /** Set on the jobs of a schedule declared by `@JobHandler({ schedule })`: start-up may remove that schedule. */
+  d?: 1;
+}
+
+/** The data a job scheduler stamps on each tick's job (every scheduler's data is written here, and only here). */
+export function scheduledJobData(payload: unknown, timeout: number | undefined, declared: boolean): Envelope {
+  const envelope: Envelope = { p: payload };
+  if (timeout !== undefined) envelope.t = timeout;
+  if (declared) envelope.d = 1;
+  return envelope;
+}
+
+/** Whether a scheduler's job data marks it as declared by a handler. */
+export function isDeclaredSchedule(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as Envelope).d === 1;
 }
 
 /** Functions and symbols would vanish silently from JSON: refuse them instead. */
@@ -81,24 +89,31 @@ function checkTimeout(t: unknown, field: string): string | undefined {
   return undefined;
 }
 
+function isNewFormat(opts: object): boolean {
+  return (opts as Record<string, unknown>)[META_OPTION] !== undefined;
+}
+
 /**
- * Reads a job from Redis: with a `nestjsJobs` option its data is the payload;
- * without one, the data must be an envelope of the old format. Returns the
- * job, or what is wrong with it.
+ * Checks a job read from Redis: with a `nestjsJobs` option its data is the
+ * payload; without one, the data must be an envelope of the old format.
+ * Returns what is wrong with it, if anything.
  */
-export function decodeJob(data: unknown, opts: object): DecodedJob | string {
+export function checkJob(data: unknown, opts: object): string | undefined {
+  if (!isNewFormat(opts)) return checkEnvelope(data);
   const meta = (opts as Record<string, unknown>)[META_OPTION];
-  if (meta === undefined) {
-    const problem = checkEnvelope(data);
-    if (problem !== undefined) return problem;
-    const { p, t, k } = data as Envelope;
-    return { payload: p, timeout: t, nonce: k };
-  }
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return `its option "${META_OPTION}" is not an object`;
-  const { t, k } = meta as JobMeta;
-  const problem = checkTimeout(t, `${META_OPTION}.t`);
-  if (problem !== undefined) return problem;
-  return { payload: data, timeout: t, nonce: typeof k === 'string' ? k : undefined };
+  return checkTimeout((meta as JobMeta).t, `${META_OPTION}.t`);
+}
+
+/** The payload of a job (checked with `checkJob`), whichever format wrote it. */
+export function payloadOf(data: unknown, opts: object): unknown {
+  return isNewFormat(opts) ? data : (data as Envelope | null)?.p;
+}
+
+/** The driver's fields of a job (checked with `checkJob`): its `nestjsJobs` option, or the old envelope. Allocates nothing. */
+export function metaOf(data: unknown, opts: object): JobMeta {
+  const meta = isNewFormat(opts) ? (opts as Record<string, unknown>)[META_OPTION] : data;
+  return typeof meta === 'object' && meta !== null ? (meta as JobMeta) : {};
 }
 
 /** A handler's result as BullMQ keeps it: JSON, or nothing when it cannot be JSON (the job still completes). */

@@ -46,13 +46,8 @@ export interface ScheduleView {
   type: string;
   cron?: string;
   every?: number;
-  timezone?: string;
+  timezone: string;
   next: string;
-}
-
-/** The part of the queue the schedules panel reads, where the queue has schedules. */
-interface ScheduleLister {
-  listSchedules?: () => Promise<ReadonlyArray<{ key: string; type: string; cron?: string; every?: number; timezone?: string; next: Date }>>;
 }
 
 /** What the page polls. */
@@ -67,8 +62,7 @@ export interface DashboardSnapshot {
   /** Since when the rates are counted: events are counted only while pages are open. */
   ratesSince: string;
   failed: FailedPageView;
-  /** Absent when the queue has no schedules API. */
-  schedules?: ScheduleView[];
+  schedules: ScheduleView[];
 }
 
 interface Rates {
@@ -132,7 +126,7 @@ export class DashboardFeed implements OnModuleDestroy {
     const [counts, failed, schedules] = await Promise.all([
       this.queue.jobCounts(),
       this.failedPage(undefined, undefined),
-      this.#schedules(),
+      this.queue.listSchedules(),
     ]);
     this.#advance();
     const types = Object.keys(counts)
@@ -156,15 +150,8 @@ export class DashboardFeed implements OnModuleDestroy {
       types,
       ratesSince: new Date(this.#watchingSince).toISOString(),
       failed,
-      ...(schedules && { schedules }),
+      schedules: schedules.map(({ key, type, cron, every, timezone, next }) => ({ key, type, cron, every, timezone, next: next.toISOString() })),
     };
-  }
-
-  async #schedules(): Promise<ScheduleView[] | undefined> {
-    const queue = this.queue as unknown as ScheduleLister;
-    if (typeof queue.listSchedules !== 'function') return undefined;
-    const schedules = await queue.listSchedules();
-    return schedules.map(({ key, type, cron, every, timezone, next }) => ({ key, type, cron, every, timezone, next: next.toISOString() }));
   }
 
   #watch(now: number): void {

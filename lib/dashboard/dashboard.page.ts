@@ -282,9 +282,6 @@ const SCRIPT = String.raw`(function () {
   }
 
   function renderSchedules(data) {
-    var section = $('schedules-section');
-    section.hidden = !data.schedules;
-    if (section.hidden) return;
     $('no-schedules').hidden = data.schedules.length > 0;
     reconcile($('schedules'), data.schedules, function (s) { return s.key; }, function () {
       var row = el('div', 'row schedule');
@@ -425,7 +422,7 @@ const HTML = String.raw`<!doctype html>
     <div id="types" class="types"></div>
     <p id="no-types" class="muted" hidden>No job types yet.</p>
   </section>
-  <section id="schedules-section" aria-labelledby="h-schedules" hidden>
+  <section id="schedules-section" aria-labelledby="h-schedules">
     <h2 id="h-schedules">Schedules</h2>
     <div id="schedules" class="list"></div>
     <p id="no-schedules" class="muted" hidden>No schedules.</p>

@@ -2,12 +2,13 @@ import type { Job } from '../interfaces/job.interface.js';
 import { backoffDelay } from './backoff.js';
 import type { Clock } from './clock.js';
 import { type BucketHolder, type DeadlineBucket, DeadlineSignals } from './deadline-signals.js';
-import { attemptTimedOut } from './engine.messages.js';
+import { attemptTimedOut, payloadNoLongerValid } from './engine.messages.js';
 import { errorMessage } from './error-message.js';
-import { nextSnapshot } from './job-snapshot.js';
+import { nextSnapshot, withPayload } from './job-snapshot.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { RegisteredHandler } from './jobs-driver.js';
 import { JobTimeoutError, UnrecoverableJobError } from './jobs.errors.js';
+import { checkPayload, describeIssues, type PayloadCheck } from './payload-schema.js';
 
 /** Verdict of an attempt whose job completed. */
 export const COMPLETED = -1;
@@ -116,7 +117,8 @@ export class AttemptRunner<R> {
    * end through `attemptEnded`, which may come before `start` returns (a
    * handler that throws synchronously).
    */
-  start(record: R, handler: RegisteredHandler, job: Job, timeout: number, holder: BucketHolder, waitMs: number): void {
+  /** @param acceptedAt when the job was accepted, on the runner's clock (for the `started` event's `waitMs`). */
+  start(record: R, handler: RegisteredHandler, job: Job, timeout: number, holder: BucketHolder, acceptedAt: number): void {
     const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#grow();
     this.#active++;
     this.#record[slot] = record;
@@ -132,10 +134,41 @@ export class AttemptRunner<R> {
     const now = this.#clock.now();
     this.#startedAt[slot] = now;
     const bucket = (this.#bucket[slot] = this.#signals.acquire(now + timeout, holder));
-    this.#monitor.started(job, waitMs);
+    this.#monitor.started(job, now - acceptedAt);
+    const schema = handler.schema;
+    if (schema === undefined) {
+      this.#invoke(slot, handler, job, bucket.signal);
+      return;
+    }
+    // The stored payload is checked again: it may come from an older release or from outside.
+    const check = checkPayload(schema, job.payload);
+    if (!(check instanceof Promise)) {
+      this.#invokeChecked(slot, handler, job, bucket.signal, check);
+      return;
+    }
+    check.then((done) => {
+      // Abandoned at shutdown while the schema ran: nothing to do.
+      if (this.#job[slot] !== job) return;
+      // Past its deadline while the schema ran: the attempt has failed (the settle reports the timeout).
+      if (this.#timedOut[slot] === 1) this.#settle(slot, null, undefined);
+      else this.#invokeChecked(slot, handler, job, bucket.signal, done);
+    });
+  }
+
+  /** Invalid: fails the job for good without calling the handler. Valid: the handler gets the schema's output. */
+  #invokeChecked(slot: number, handler: RegisteredHandler, job: Job, signal: AbortSignal, check: PayloadCheck): void {
+    if (check.issues !== undefined) {
+      const message = payloadNoLongerValid(handler.type, handler.name, describeIssues(check.issues));
+      this.#settle(slot, new UnrecoverableJobError(message), undefined);
+      return;
+    }
+    this.#invoke(slot, handler, check.value === job.payload ? job : withPayload(job, check.value), signal);
+  }
+
+  #invoke(slot: number, handler: RegisteredHandler, job: Job, signal: AbortSignal): void {
     let result: unknown;
     try {
-      result = handler.invoke(job, bucket.signal);
+      result = handler.invoke(job, signal);
     } catch (error) {
       this.#settle(slot, error, undefined);
       return;

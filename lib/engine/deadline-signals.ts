@@ -127,10 +127,10 @@ export class DeadlineSignals {
   }
 
   /**
-   * Creating an AbortController costs 8 µs warm and 25-35 µs when the
-   * process is mostly idle — at a new slot every 2 ms that was a seventh of
-   * the engine's samples at 20k jobs/s, and half its median submit-to-start
-   * latency. A bucket that ends without aborting hands
+   * Creating an AbortController is slow, slower still in a mostly idle
+   * process, and under load a new slot starts every few ms: reusing
+   * controllers took a visible share off CPU per job and submit-to-start
+   * latency (figures in docs/ARCHITECTURE.md). A bucket that ends without aborting hands
    * its controller on, but only if nobody listens to its signal and nothing
    * was derived from it (AbortSignal.any), so no listener of a finished
    * attempt can fire for a later one. A handler that kept the bare signal past

@@ -11,7 +11,15 @@ export function describe(value: unknown): string {
 }
 
 export const invalidOption = (where: string, option: string, value: unknown, expected: string) =>
-  `${where}: option "${option}" must be ${expected}, got ${describe(value)}.`;
+  isNumericString(value)
+    ? `${where}: option "${option}" must be ${expected}, got the string ${JSON.stringify(value)}: convert it with Number() ` +
+      '(values read from ConfigService or process.env are strings).'
+    : `${where}: option "${option}" must be ${expected}, got ${describe(value)}.`;
+
+/** "8", " 2.5 ", "1e3": what a configuration source hands over for a number. */
+function isNumericString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
+}
 
 export const missingOption = (where: string, option: string, expected: string) =>
   `${where}: option "${option}" is required; set it to ${expected}.`;
@@ -49,6 +57,17 @@ export const ABANDONED_IDS_LOGGED = 20;
 export const abandonedJobs = (count: number, sample: readonly string[]) =>
   `Abandoned ${count} job(s) at shutdown: ${sample.join(', ')}` +
   (count > sample.length ? ` and ${count - sample.length} more (each has an "abandoned" event)` : '');
+
+export const invalidPayload = (type: string, handler: string, issues: string) =>
+  `submit: the payload of job type "${type}" does not match the schema of @JobHandler("${type}") on ${handler}: ${issues}. Nothing was queued.`;
+
+export const payloadNoLongerValid = (type: string, handler: string, issues: string) =>
+  `The stored payload does not match the schema of @JobHandler("${type}") on ${handler}: ${issues}. ` +
+  'The job failed for good without running its handler (it was submitted by an older release or from outside this app).';
+
+export const submitBeforeInit = (type: string) =>
+  `submit(${describe(type)}) was called before the application was initialised: handlers are found when the modules initialise. ` +
+  'Submit from onModuleInit or later (not from a constructor), and in tests call await app.init() (or moduleRef.init()) first.';
 
 export const invalidListField = (field: string, value: unknown, expected: string) =>
   `listJobs: "${field}" must be ${expected}, got ${describe(value)}.`;

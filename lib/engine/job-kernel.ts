@@ -8,13 +8,24 @@ import type {
   SubmitOptions,
   TypeMetrics,
 } from '../interfaces/job.interface.js';
-import { invalidLookupId, invalidSizeLimit, notAnObject, queueClosed, unknownJobType } from './engine.messages.js';
-import { isValidJobId, jobRequest } from './job-request.js';
+import {
+  invalidLookupId,
+  invalidPayload,
+  invalidSizeLimit,
+  notAnObject,
+  queueClosed,
+  submitBeforeInit,
+  unknownJobType,
+} from './engine.messages.js';
+import { isValidJobId, type JobRequest, jobRequest } from './job-request.js';
 import { encodeCursor, readListQuery, readType } from './job-store.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { DriverHealth, DriverOptions, HandlerLookup, JobsDriver } from './jobs-driver.js';
 import { InvalidJobError, type JobsError, QueueClosedError, UnknownJobTypeError } from './jobs.errors.js';
 import { isInteger } from './limits.js';
+import { checkPayload, describeIssues, type PayloadCheck } from './payload-schema.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
+import { checkScheduleKey, declaredRequest, scheduleRequest } from './schedules.js';
 
 /**
  * What `JobQueue` does, without Nest: the checks every submit gets whatever
@@ -28,6 +39,8 @@ export class JobKernel {
   readonly #monitor: JobMonitor;
   readonly #driver: JobsDriver;
   #closing: Promise<void> | null = null;
+  /** Set once the glue has found the handlers (module init): an unknown type before that is a submit made too early. */
+  #handlersFound = false;
 
   constructor(options: DriverOptions, handlers: HandlerLookup, monitor: JobMonitor, driver: JobsDriver) {
     this.#options = options;
@@ -44,12 +57,32 @@ export class JobKernel {
     if (this.#closing !== null) return this.refuse(new QueueClosedError(queueClosed()));
     const handler = this.#handlers.get(type);
     if (handler === undefined) {
+      if (!this.#handlersFound) return this.refuse(new UnknownJobTypeError(submitBeforeInit(type), type));
       const known = this.#handlers.all().map((h) => h.type);
       return this.refuse(new UnknownJobTypeError(unknownJobType(type, known), type));
     }
     const request = jobRequest(handler, payload, options);
     if (typeof request === 'string') return this.refuse(new InvalidJobError(request));
+    if (handler.schema === undefined) return this.#driver.submit(request);
+    const check = checkPayload(handler.schema, payload);
+    if (check instanceof Promise) return check.then((done) => this.#submitChecked(request, done));
+    return this.#submitChecked(request, check);
+  }
+
+  /** The driver stores what was submitted (the schema's input); handlers get the output, checked again per attempt. */
+  #submitChecked(request: JobRequest, check: PayloadCheck): Promise<Job> {
+    const { handler } = request;
+    if (check.issues !== undefined) {
+      return this.refuse(new InvalidJobError(invalidPayload(handler.type, handler.name, describeIssues(check.issues)), check.issues));
+    }
+    // An async schema may resolve after shutdown began.
+    if (this.#closing !== null) return this.refuse(new QueueClosedError(queueClosed()));
     return this.#driver.submit(request);
+  }
+
+  /** The handlers are all registered (the modules initialised). */
+  handlersFound(): void {
+    this.#handlersFound = true;
   }
 
   /** Counts a refused submit and rejects with its error. */
@@ -98,7 +131,7 @@ export class JobKernel {
   }
 
   metrics(): JobsMetrics {
-    const { waiting, delayed, active, stuck } = this.#driver.counts();
+    const { waiting, delayed, active, stuck, rateLimited } = this.#driver.counts();
     const monitor = this.#monitor;
     const { processed, failed, retried, retriedManually, abandoned, rejected } = monitor.counters;
     return {
@@ -113,6 +146,7 @@ export class JobKernel {
       delayed,
       active,
       stuck,
+      rateLimited,
       workers: this.#options.workers,
       queueSize: this.#options.queueSize,
     };
@@ -120,7 +154,9 @@ export class JobKernel {
 
   metricsByType(): Record<string, TypeMetrics> {
     const byType: Record<string, TypeMetrics> = {};
-    for (const { type, waiting, delayed, active } of this.#driver.countsByType()) byType[type] = { waiting, delayed, active };
+    for (const { type, waiting, delayed, active, rateLimited } of this.#driver.countsByType()) {
+      byType[type] = { waiting, delayed, active, rateLimited };
+    }
     return byType;
   }
 
@@ -137,8 +173,38 @@ export class JobKernel {
     return this.#driver.onSizeLessThan(limit);
   }
 
+  /** Creates or replaces the schedule `key`: each tick submits one job of `type` with `payload`. */
+  schedule(key: string, type: string, payload: unknown, options: unknown): Promise<ScheduleRecord> {
+    if (this.#closing !== null) return Promise.reject(new QueueClosedError(queueClosed()));
+    const badKey = checkScheduleKey('schedule', key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
+    const handler = this.#handlers.get(type);
+    if (handler === undefined) {
+      const known = this.#handlers.all().map((h) => h.type);
+      return Promise.reject(new UnknownJobTypeError(unknownJobType(type, known), type));
+    }
+    const request = scheduleRequest(key, handler, payload, options);
+    if (typeof request === 'string') return Promise.reject(new InvalidJobError(request));
+    return this.#driver.schedule(request);
+  }
+
+  /** Removes the schedule `key` and its pending job; resolves false for an unknown key. */
+  unschedule(key: string): Promise<boolean> {
+    const badKey = checkScheduleKey('unschedule', key);
+    if (badKey !== undefined) return Promise.reject(new InvalidJobError(badKey));
+    return this.#driver.unschedule(key);
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#driver.listSchedules();
+  }
+
+  /** Starts the driver, then applies the declared schedules (and removes those no longer declared). */
   start(): void | Promise<void> {
-    return this.#driver.start();
+    const started = this.#driver.start();
+    const declared = this.#handlers.all().flatMap((handler) => (handler.schedule ? [declaredRequest(handler, handler.schedule)] : []));
+    if (started === undefined) return this.#driver.reconcileSchedules(declared);
+    return started.then(() => this.#driver.reconcileSchedules(declared));
   }
 
   /** Stops intake at once, then drains the driver; pending waits settle, and `events$` completes. */

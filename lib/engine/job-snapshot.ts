@@ -19,6 +19,11 @@ export function nextSnapshot(job: Job, attempts: number, error: string | undefin
   return jobSnapshot(job.id, job.type, job.payload, job.priority, attempts, job.maxRetries, job.createdAt, error);
 }
 
+/** The job as its handler sees it: the same snapshot with the schema's output as payload. */
+export function withPayload(job: Job, payload: unknown): Job {
+  return jobSnapshot(job.id, job.type, payload, job.priority, job.attempts, job.maxRetries, job.createdAt, job.error);
+}
+
 /** The frozen record the job store reports: a job's fields and where it is. */
 export function jobRecord(
   job: Job,

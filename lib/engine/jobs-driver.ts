@@ -1,10 +1,13 @@
 import type { Job, JobHandlerFn, JobRecord, JobStateCounts, JobsState, JobsStatus } from '../interfaces/job.interface.js';
+import type { JobSchema } from '../interfaces/job-schema.interface.js';
 import type { BackoffOptions } from '../interfaces/jobs-options.interface.js';
 import type { Clock } from './clock.js';
 import type { JobMonitor } from './job-monitor.js';
 import type { JobRequest } from './job-request.js';
 import type { DriverPage, ListQuery } from './job-store.js';
 import type { JobsLogger } from './jobs-logger.js';
+import type { RateLimitOptions, ScheduleRecord } from '../interfaces/schedule.interface.js';
+import type { DeclaredSchedule, ScheduleRequest } from './schedules.js';
 
 /**
  * The seam between the kernel and a driver (the in-memory engine, BullMQ).
@@ -63,8 +66,14 @@ export interface RegisteredHandler {
   readonly backoff: Readonly<BackoffOptions>;
   /** Max running attempts of this type; `Infinity` when unlimited. */
   readonly concurrency: number;
+  /** The payload's Standard Schema, checked at submit and before each attempt; undefined for none. */
+  readonly schema: JobSchema | undefined;
   /** Which finished jobs of this type are kept. */
   readonly retention: RetentionPolicy;
+  /** The schedule `@JobHandler({ schedule })` declares (key = type), if any. */
+  readonly schedule?: DeclaredSchedule;
+  /** Starts per window of this type, if limited. */
+  readonly rateLimit?: Readonly<RateLimitOptions>;
 }
 
 /** The handlers known to this process. Complete before `JobsDriver.start()` runs. */
@@ -91,6 +100,8 @@ export interface QueueCounts {
   active: number;
   /** Attempts past their timeout whose handler has not settled. */
   stuck: number;
+  /** Waiting jobs held back by their type's rate limit (also counted in `waiting`). */
+  rateLimited: number;
 }
 
 /** One job type's share of the counts, for per-type gauges. */
@@ -100,6 +111,8 @@ export interface TypeCounts {
   delayed: number;
   /** Attempts of this type running in this process. */
   active: number;
+  /** Waiting jobs of this type held back by its rate limit (also counted in `waiting`). */
+  rateLimited: number;
 }
 
 export type DriverState = JobsState;
@@ -144,4 +157,14 @@ export interface JobsDriver {
    * what is left. Resolves by the deadline, whatever handlers do.
    */
   close(): Promise<void>;
+  /** Creates or replaces the schedule `request.key` (checked by the kernel); resolves with it. */
+  schedule(request: ScheduleRequest): Promise<ScheduleRecord>;
+  /** Removes a schedule and its pending job; resolves false for an unknown key. */
+  unschedule(key: string): Promise<boolean>;
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * At start-up, after `start()`: applies the schedules the handlers declare
+   * and removes declared schedules of handled types that are no longer declared.
+   */
+  reconcileSchedules(declared: readonly ScheduleRequest[]): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import type { JobPayloadIssue } from '../interfaces/job-schema.interface.js';
+
 /** Base class of every error this package throws or rejects with. */
 export class JobsError extends Error {
   override name = 'JobsError';
@@ -27,6 +29,12 @@ export class QueueClosedError extends JobsError {
 /** `submit` got options it cannot accept, or a payload the driver cannot carry. */
 export class InvalidJobError extends JobsError {
   override name = 'InvalidJobError';
+  /** What the handler's schema found wrong with the payload (empty when the options were at fault). */
+  readonly issues: readonly JobPayloadIssue[];
+  constructor(message: string, issues: readonly JobPayloadIssue[] = []) {
+    super(message);
+    this.issues = issues;
+  }
 }
 
 /** The broker of a distributed driver cannot be reached. */

@@ -1,1 +1,1 @@
-export { JobsHealthIndicator, type JobsHealthDetails } from './jobs-health.indicator.js';
+export { JobsHealthIndicator, type JobsHealthDetails, type JobsHealthSchedule } from './jobs-health.indicator.js';

@@ -2,8 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { JobQueue, type JobsMetrics, type JobsStatus } from '../index.js';
 
+/** A schedule as the indicator reports it: never its payload. */
+export interface JobsHealthSchedule {
+  key: string;
+  type: string;
+  cron?: string;
+  every?: number;
+  timezone: string;
+  /** The next tick, as an ISO 8601 string. */
+  next: string;
+}
+
 /** What the indicator reports under its key: never ids nor payloads. */
 export type JobsHealthDetails = JobsMetrics & {
+  /** The schedules and their next run, when there are any. */
+  schedules?: JobsHealthSchedule[];
   /** The queue's lifecycle state: `running` when healthy. */
   state: JobsStatus['state'];
   /** With a distributed driver: whether its broker answers, and what it reports. */
@@ -30,9 +43,18 @@ export class JobsHealthIndicator {
    * every worker is stuck past its timeout, or when the broker is unreachable.
    */
   isHealthy<const Key extends string = 'jobs'>(key: Key = 'jobs' as Key): HealthIndicatorResult<Key> {
-    const { state, broker } = this.queue.status();
+    const { state, broker, schedules } = this.queue.status();
     const details: JobsHealthDetails = { ...this.queue.metrics(), state };
     if (broker !== undefined) details.broker = { ...broker };
+    if (schedules !== undefined) {
+      details.schedules = schedules.map(({ key, type, cron, every, timezone, next }) => ({
+        key,
+        type,
+        ...(cron !== undefined ? { cron } : { every }),
+        timezone,
+        next: next.toISOString(),
+      }));
+    }
     const reason = downReason(details);
     const session = this.health.check(key);
     // Spread: an interface has no index signature, a spread object does.

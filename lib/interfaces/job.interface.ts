@@ -1,3 +1,5 @@
+import type { ScheduleRecord } from './schedule.interface.js';
+
 /**
  * Maps job types to their payloads. Empty by default, so any type and payload
  * are accepted; augment it to have `submit` and handlers type-checked:
@@ -159,6 +161,8 @@ export interface JobsMetrics {
   active: number;
   /** Attempts past their timeout whose handler has not settled (also counted in `active`). */
   stuck: number;
+  /** Waiting jobs held back by their type's `rateLimit` (also counted in `waiting`). */
+  rateLimited: number;
   /** The configured number of workers. */
   workers: number;
   /** The configured bound on waiting + delayed jobs. */
@@ -171,6 +175,8 @@ export interface TypeMetrics {
   delayed: number;
   /** Attempts of this type running in this process. */
   active: number;
+  /** Waiting jobs of this type held back by its `rateLimit` (also counted in `waiting`). */
+  rateLimited: number;
 }
 
 /** Where the queue is in its life: `running` between bootstrap and shutdown. */
@@ -181,4 +187,6 @@ export interface JobsStatus {
   state: JobsState;
   /** Set by distributed drivers: whether the broker answers, and what else it reports (never payloads). */
   broker?: { status: 'up' | 'down'; [detail: string]: string | number | boolean };
+  /** The schedules and their next tick, when there are any (on a distributed driver, as last read from the broker). */
+  schedules?: ScheduleRecord[];
 }

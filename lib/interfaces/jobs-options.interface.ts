@@ -1,4 +1,6 @@
 import type { JobsDriverFactory } from '../engine/jobs-driver.js';
+import type { JobSchema } from './job-schema.interface.js';
+import type { HandlerScheduleOptions, RateLimitOptions } from './schedule.interface.js';
 
 /** Retry n waits `min(delay * factor^(n-1), maxDelay)`, less a random share of up to `jitter` of it. */
 export interface BackoffOptions {
@@ -60,8 +62,18 @@ export interface JobHandlerOptions {
   backoff?: Partial<BackoffOptions>;
   /** Max running attempts of this type at once (integer >= 1). */
   concurrency?: number;
+  /**
+   * A Standard Schema v1 object (zod, valibot, arktype, …) the payload must
+   * match: checked at `submit` and again before each attempt; the handler
+   * gets the schema's output.
+   */
+  schema?: JobSchema;
   /** Finished jobs of this type kept, merged field by field over the module's. */
   retention?: RetentionOptions;
+  /** A schedule with key `type`, applied at start-up (and removed at start-up once no longer declared). */
+  schedule?: HandlerScheduleOptions;
+  /** At most `max` attempts of this type start in each window of `duration` ms (across processes on a distributed driver). */
+  rateLimit?: RateLimitOptions;
 }
 
 /** What `useClass` / `useExisting` of `forRootAsync` implement. */

@@ -23,12 +23,20 @@ import type { HeapEntry } from '../engine/min-heap.js';
 import { TimerQueue } from '../engine/timer-queue.js';
 import { IdleWaiters, SizeWaiters } from '../engine/waiters.js';
 import { KeptJob, KeptJobs } from './kept-jobs.js';
+import { RateLimiter, WINDOW_FULL, WINDOW_OPENED } from '../engine/rate-limiter.js';
+import type { ScheduleRequest } from '../engine/schedules.js';
+import type { ScheduleRecord } from '../interfaces/schedule.interface.js';
+import { MemorySchedules, type TickHost } from './memory-schedules.js';
 import { type ReadyEntry, ReadyQueue } from './ready-queue.js';
 
 /** Engine knobs that are not module options: tests set them, users need not. */
 export interface MemoryDriverTuning {
   /** Width of a deadline slot: signals abort at most this late. Default 2 ms. */
   signalGranularityMs?: number;
+  /** Attempts start only through `runNext()`, never on their own (the tester's manual mode). */
+  manual?: boolean;
+  /** `close()` abandons at once what has not finished instead of draining on the clock (a test clock may never move). */
+  abandonOnClose?: boolean;
 }
 
 const WAITING = 0;
@@ -57,12 +65,26 @@ class TypeState implements BucketHolder {
   readonly keepFailed: boolean;
   parked: ReadyQueue<MemoryJob> | null = null;
   bucket: DeadlineBucket | null = null;
+  /** The type's rate limit, or null (read once per type, so an unlimited type pays a null check per start). */
+  readonly rate: RateLimiter | null;
+  /** The close of the type's open rate-limit window, on the timer queue. */
+  readonly windowEnd: RateWake | null;
 
   constructor(readonly handler: RegisteredHandler) {
     this.limit = handler.concurrency;
     this.keepCompleted = handler.retention.completed.count > 0;
     this.keepFailed = handler.retention.failed.count > 0;
+    this.rate = handler.rateLimit === undefined ? null : new RateLimiter(handler.rateLimit);
+    this.windowEnd = this.rate === null ? null : new RateWake(this);
   }
+}
+
+/** A rate-limited type's wake-up on the timer queue, when its window closes. */
+class RateWake implements HeapEntry {
+  key = 0;
+  seq = 0;
+  heapIndex = -1;
+  constructor(readonly type: TypeState) {}
 }
 
 /**
@@ -106,7 +128,7 @@ class DelayedJob implements HeapEntry {
  * timer, and a bounded drain. Knows nothing of Nest; time comes from the
  * injected clock.
  */
-export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
+export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob>, TickHost<MemoryJob> {
   readonly #clock: Clock;
   readonly #monitor: JobMonitor;
   readonly #handlers: HandlerLookup;
@@ -114,6 +136,8 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #shutdownTimeout: number;
   readonly #nextId = createIdGenerator();
   readonly #runner: AttemptRunner<MemoryJob>;
+  readonly #manual: boolean;
+  readonly #abandonOnClose: boolean;
 
   readonly #ready = new ReadyQueue<MemoryJob>();
   readonly #delayed: TimerQueue<DelayedJob>;
@@ -125,8 +149,11 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   readonly #failed = new KeptJobs('failed', this.#keptById);
   #readySeq = 0;
   #parked = 0;
+  readonly #schedules: MemorySchedules<MemoryJob>;
+  /** Rate-limit window ends, made on first need: an app without rate limits has none. */
+  #rateWakes: TimerQueue<RateWake> | null = null;
 
-  /** Jobs accepted in the same millisecond share their `createdAt` (a Date costs ~0.2 µs and ~110 bytes). */
+  /** Jobs accepted in the same millisecond share their `createdAt`: a Date per job is a measurable share of a submit's time and memory. */
   #dateMs = NaN;
   #date: Date | null = null;
 
@@ -147,7 +174,10 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     this.#handlers = handlers;
     this.#queueSize = options.queueSize;
     this.#shutdownTimeout = options.shutdownTimeout;
+    this.#manual = tuning.manual === true;
+    this.#abandonOnClose = tuning.abandonOnClose === true;
     this.#delayed = new TimerQueue(clock, this.#onDelayDue, true);
+    this.#schedules = new MemorySchedules(clock, this);
     this.#runner = new AttemptRunner(
       { clock, monitor, random, capacity: options.workers, signalGranularityMs: tuning.signalGranularityMs ?? 2 },
       this,
@@ -194,7 +224,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     } else {
       this.#makeReady(record);
       // Handlers never run inside submit: the pump runs on a microtask.
-      if (!this.#pumpScheduled && this.#state === 'running' && !this.#runner.full) {
+      if (!this.#pumpScheduled && this.#state === 'running' && !this.#runner.full && !this.#manual) {
         this.#pumpScheduled = true;
         void SETTLED.then(this.#scheduledPump);
       }
@@ -202,23 +232,89 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   }
 
   counts(): QueueCounts {
+    let rateLimited = 0;
+    if (this.#rateWakes !== null) for (const type of this.#types) if (type !== undefined) rateLimited += this.#rateLimited(type);
     return {
       waiting: this.#ready.size + this.#parked,
       delayed: this.#delayed.size,
       active: this.#runner.active,
       stuck: this.#runner.stuck,
+      rateLimited,
     };
   }
 
   countsByType(): TypeCounts[] {
     return this.#handlers.all().map(({ type, index }) => {
       const state = this.#types[index];
-      return { type, waiting: state?.waiting ?? 0, delayed: state?.delayed ?? 0, active: state?.running ?? 0 };
+      return {
+        type,
+        waiting: state?.waiting ?? 0,
+        delayed: state?.delayed ?? 0,
+        active: state?.running ?? 0,
+        rateLimited: state === undefined ? 0 : this.#rateLimited(state),
+      };
     });
   }
 
+  /** A type's parked jobs while its rate-limit window is full: they wait for the window, not for a worker. */
+  #rateLimited(type: TypeState): number {
+    return type.rate !== null && type.parked !== null && type.rate.isFull ? type.parked.size : 0;
+  }
+
+  // ---- schedules ----------------------------------------------------------
+
+  schedule(request: ScheduleRequest): Promise<ScheduleRecord> {
+    return Promise.resolve(this.#schedules.set(request));
+  }
+
+  unschedule(key: string): Promise<boolean> {
+    return Promise.resolve(this.#schedules.delete(key));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return Promise.resolve(this.#schedules.list());
+  }
+
+  reconcileSchedules(declared: readonly ScheduleRequest[]): Promise<void> {
+    this.#schedules.reconcile(declared);
+    return Promise.resolve();
+  }
+
+  /** A tick's job: accepted like a submit, but never refused (a schedule has at most one pending job). */
+  enqueueTick(request: ScheduleRequest): MemoryJob {
+    const { handler } = request;
+    const type = (this.#types[handler.index] ??= new TypeState(handler));
+    const now = this.#clock.now();
+    const job = jobSnapshot(this.#nextId(), handler.type, request.payload, request.priority, 0, request.maxRetries, this.#dateAt(now), undefined);
+    const record = new MemoryJob(job, type, request.timeout, false);
+    this.#makeReady(record);
+    this.#monitor.submitted(job);
+    this.#pump();
+    return record;
+  }
+
+  /** Not yet started: a retry is its tick's job running on, not a pending one. */
+  isPending(record: MemoryJob): boolean {
+    return record.state === WAITING && record.attempts === 0;
+  }
+
+  removePending(record: MemoryJob): void {
+    const type = record.type;
+    if (!this.#ready.remove(record)) {
+      if (type.parked === null || !type.parked.remove(record)) return;
+      this.#parked--;
+    }
+    type.waiting--;
+    record.state = DONE;
+    this.#monitor.removed(record.job);
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    if (this.#idleWaiters.pending && this.#isIdle()) this.#idleWaiters.settle();
+    if (this.#state === 'draining') this.#checkDrained();
+  }
+
   health(): DriverHealth {
-    return { state: this.#state };
+    if (this.#schedules.size === 0) return { state: this.#state };
+    return { state: this.#state, schedules: this.#schedules.list() };
   }
 
   onIdle(): Promise<void> {
@@ -234,8 +330,9 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'draining';
+    this.#schedules.close();
     this.#closing = new Promise((resolve) => (this.#closed = resolve));
-    if (!this.#started) {
+    if (!this.#started || this.#abandonOnClose) {
       // Never bootstrapped: nothing may run now, so whatever was accepted is abandoned.
       this.#abandonAll();
     } else {
@@ -256,50 +353,86 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
 
   listJobs(query: ListQuery): Promise<DriverPage> {
     const { state, type, limit, after } = query;
-    if (state === 'completed' || state === 'failed') {
-      const store = state === 'completed' ? this.#completed : this.#failed;
-      if (after !== undefined && !(after.length === 2 && typeof after[0] === 'number' && typeof after[1] === 'string')) {
-        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
-      }
-      store.prune(this.#clock.now(), type?.index);
-      const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
-      const more = page.length > limit;
-      if (more) page.pop();
-      const last = page.at(-1);
-      return Promise.resolve({
-        jobs: page.map((kept) => this.#keptRecord(kept)),
-        next: more && last !== undefined ? [last.seq, last.job.id] : undefined,
-      });
+    const kept = state === 'completed' || state === 'failed';
+    const shape = kept ? ['number', 'string'] : state === 'active' ? ['number'] : ['number', 'number'];
+    if (after !== undefined && (after.length !== shape.length || after.some((part, i) => typeof part !== shape[i]))) {
+      return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
     }
+    if (kept) return Promise.resolve(this.#keptPage(state === 'completed' ? this.#completed : this.#failed, query));
+    const wanted = limit + 1;
+    const position = after as readonly number[] | undefined;
     let records: MemoryJob[];
     let keyOf: (record: MemoryJob) => PagePosition;
     if (state === 'waiting') {
-      records = this.#ready.values();
-      for (const t of this.#types) if (t?.parked) records.push(...t.parked.values());
-      records.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      records = this.#waitingAfter(type, position as readonly [number, number] | undefined, wanted);
       keyOf = (record) => [record.priority, record.seq];
     } else if (state === 'delayed') {
-      const entries = [...this.#delayed.values()].sort((a, b) => a.key - b.key || a.seq - b.seq);
+      const entries = this.#delayedAfter(type, position as readonly [number, number] | undefined, wanted);
       const due = new Map<MemoryJob, DelayedJob>();
       for (const entry of entries) due.set(entry.record, entry);
       records = entries.map((entry) => entry.record);
       keyOf = (record) => [due.get(record)!.key, due.get(record)!.seq];
     } else {
-      records = this.#runner.running();
+      // Running attempts, oldest start first (few: at most `workers`).
+      records = this.#runner.running().filter((record) => isOfType(record, type) && (position === undefined || record.seq > position[0]));
       keyOf = (record) => [record.seq];
     }
-    if (type !== undefined) records = records.filter((record) => record.type.handler === type);
-    let start = 0;
-    if (after !== undefined) {
-      if (after.length !== (state === 'active' ? 1 : 2) || after.some((part) => typeof part !== 'number')) {
-        return Promise.reject(new InvalidJobError(malformedCursor('(a cursor of another driver)')));
-      }
-      start = records.findIndex((record) => comesAfter(state, keyOf(record), after as readonly number[]));
-      if (start === -1) start = records.length;
-    }
-    const page = records.slice(start, start + limit);
-    const more = start + limit < records.length;
+    const more = records.length > limit;
+    const page = records.slice(0, limit);
     return Promise.resolve({ jobs: page.map((record) => this.#liveRecord(record)), next: more ? keyOf(page.at(-1)!) : undefined });
+  }
+
+  /** Kept records newest first; the cursor names the last one's `seq` and id. */
+  #keptPage(store: KeptJobs, { type, limit, after }: ListQuery): DriverPage {
+    store.prune(this.#clock.now(), type?.index);
+    const page = store.page(type?.index, limit + 1, after?.[0] as number | undefined, after?.[1] as string | undefined);
+    const more = page.length > limit;
+    if (more) page.pop();
+    const last = page.at(-1);
+    return { jobs: page.map((kept) => this.#keptRecord(kept)), next: more && last !== undefined ? [last.seq, last.job.id] : undefined };
+  }
+
+  /** Up to `wanted` waiting jobs in run order after `[priority, seq]`: a page from the ready queue and each parked queue, merged. */
+  #waitingAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): MemoryJob[] {
+    const records: MemoryJob[] = [];
+    for (const state of this.#types) {
+      if (state?.parked && (type === undefined || state.handler === type)) records.push(...state.parked.page(after, wanted));
+    }
+    if (type === undefined) {
+      records.push(...this.#ready.page(after, wanted));
+    } else {
+      // Other types' jobs may come first in the ready queue: filter chunk by chunk.
+      let cursor = after;
+      for (let taken = 0; taken < wanted; ) {
+        const chunk = this.#ready.page(cursor, wanted * 4);
+        if (chunk.length === 0) break;
+        for (const record of chunk) {
+          if (taken < wanted && record.type.handler === type) {
+            records.push(record);
+            taken++;
+          }
+        }
+        const last = chunk[chunk.length - 1];
+        cursor = [last.priority, last.seq];
+      }
+    }
+    return records.sort((a, b) => b.priority - a.priority || a.seq - b.seq).slice(0, wanted);
+  }
+
+  /** The soonest `wanted` delayed entries after `[due, seq]`: one pass over the timer heap, keeping a short sorted list. */
+  #delayedAfter(type: RegisteredHandler | undefined, after: readonly [number, number] | undefined, wanted: number): DelayedJob[] {
+    const best: DelayedJob[] = [];
+    const before = (a: DelayedJob, b: DelayedJob) => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+    for (const entry of this.#delayed.values()) {
+      if (!isOfType(entry.record, type)) continue;
+      if (after !== undefined && !(entry.key > after[0] || (entry.key === after[0] && entry.seq > after[1]))) continue;
+      if (best.length === wanted && !before(entry, best[wanted - 1])) continue;
+      let at = best.length;
+      while (at > 0 && before(entry, best[at - 1])) at--;
+      best.splice(at, 0, entry);
+      if (best.length > wanted) best.pop();
+    }
+    return best;
   }
 
   jobCounts(): Promise<Record<string, JobStateCounts>> {
@@ -399,10 +532,10 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     return undefined;
   }
 
-  /** A job waiting, delayed or running: by its key, or (a generated id) by a scan, since only keyed ids are indexed. */
+  /** A job waiting, delayed or running: by its key, or (an id this process made) by a scan, since only keys are indexed. */
   #findLive(id: string): MemoryJob | undefined {
     const keyed = this.#byId.get(id);
-    if (keyed !== undefined) return keyed;
+    if (keyed !== undefined || !id.startsWith(this.#nextId.prefix)) return keyed;
     const match = (record: MemoryJob) => record.job.id === id;
     return (
       this.#runner.running().find(match) ??
@@ -459,13 +592,33 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
 
   /** Starts attempts while workers are free. Re-entrant calls (a handler that throws synchronously) fall through to the running loop. */
   #pump(): void {
-    if (this.#pumping || this.#state === 'created' || this.#state === 'closed') return;
+    if (this.#pumping || this.#manual || this.#state === 'created' || this.#state === 'closed') return;
     this.#pumping = true;
-    const ready = this.#ready;
     const runner = this.#runner;
-    while (!runner.full) {
-      const record = ready.pop();
-      if (record === undefined) break;
+    while (!runner.full && this.#startNext() !== undefined);
+    this.#pumping = false;
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+  }
+
+  /**
+   * Manual mode: starts one attempt of the next ready job (by priority, a
+   * saturated type's jobs set aside) and returns the job it started;
+   * undefined when nothing is ready, every worker is busy, or the driver is
+   * not running.
+   */
+  runNext(): Job | undefined {
+    if (this.#state !== 'running' && this.#state !== 'draining') return undefined;
+    if (this.#runner.full) return undefined;
+    const job = this.#startNext();
+    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
+    return job;
+  }
+
+  /** Pops ready jobs until one may start, and starts it: the job started, or undefined. */
+  #startNext(): Job | undefined {
+    for (;;) {
+      const record = this.#ready.pop();
+      if (record === undefined) return undefined;
       const type = record.type;
       if (type.running >= type.limit) {
         // Its type is saturated: set it aside so the jobs behind it can start.
@@ -473,27 +626,36 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
         this.#parked++;
         continue;
       }
+      const rate = type.rate;
+      if (rate !== null) {
+        const taken = rate.tryStart();
+        if (taken === WINDOW_FULL) {
+          // Its window is full: set it aside until the window closes, without holding up other types.
+          (type.parked ??= new ReadyQueue()).insert(record);
+          this.#parked++;
+          continue;
+        }
+        if (taken === WINDOW_OPENED) {
+          (this.#rateWakes ??= new TimerQueue(this.#clock, this.#onWindowClosed, true)).add(type.windowEnd!, this.#clock.now() + rate.duration);
+        }
+      }
       record.state = RUNNING;
       record.seq = ++this.#readySeq;
       type.waiting--;
       type.running++;
       const job = this.#current(record);
-      runner.start(record, type.handler, job, record.timeout, type, this.#clock.now() - job.createdAt.getTime());
+      this.#runner.start(record, type.handler, job, record.timeout, type, job.createdAt.getTime());
+      return job;
     }
-    this.#pumping = false;
-    if (this.#sizeWaiters.pending) this.#sizeWaiters.check(this.#size());
   }
 
   attemptEnded(record: MemoryJob, job: Job, verdict: number, result: unknown, now: number): void {
     record.job = job;
     const type = record.type;
     type.running--;
-    if (verdict === COMPLETED) {
+    if (verdict === COMPLETED || verdict === FAILED) {
       this.#finish(record);
-      if (type.keepCompleted) this.#keep(this.#completed, record, type, result, now);
-    } else if (verdict === FAILED) {
-      this.#finish(record);
-      if (type.keepFailed) this.#keep(this.#failed, record, type, undefined, now);
+      if (verdict === COMPLETED ? type.keepCompleted : type.keepFailed) this.#keep(verdict, record, type, result, now);
     } else {
       record.attempts++;
       if (verdict > 0) this.#delay(record, now + verdict);
@@ -517,11 +679,25 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     if (record.keyed) this.#byId.delete(record.job.id);
   }
 
-  #keep(store: KeptJobs, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
-    const handler = type.handler;
-    const kept = new KeptJob(record.job, handler.index, record.timeout, record.keyed, result, now);
-    store.add(kept, store === this.#completed ? handler.retention.completed : handler.retention.failed);
+  /** Keeps a finished job (its type keeps that state), off the common path. */
+  #keep(verdict: number, record: MemoryJob, type: TypeState, result: unknown, now: number): void {
+    const { index, retention } = type.handler;
+    if (verdict === COMPLETED) this.#completed.add(new KeptJob(record.job, index, record.timeout, record.keyed, result, now), retention.completed);
+    else this.#failed.add(new KeptJob(record.job, index, record.timeout, record.keyed, undefined, now), retention.failed);
   }
+
+  /** A rate-limit window closed: up to `max` of the type's parked jobs go back to the ready queue. */
+  readonly #onWindowClosed = (wake: RateWake): void => {
+    const type = wake.type;
+    type.rate!.close();
+    const parked = type.parked;
+    if (parked === null || parked.size === 0) return;
+    for (let n = type.rate!.max; n > 0 && parked.size > 0; n--) {
+      this.#ready.insert(parked.pop()!);
+      this.#parked--;
+    }
+    this.#pump();
+  };
 
   readonly #onDelayDue = (entry: DelayedJob): void => {
     entry.record.type.delayed--;
@@ -572,6 +748,7 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
     for (const type of this.#types) if (type?.parked) for (const record of type.parked.drain()) abandoned.push(record);
     this.#parked = 0;
     for (const entry of this.#delayed.drain()) abandoned.push(entry.record);
+    this.#rateWakes?.drain();
     for (const type of this.#types) if (type) type.waiting = type.delayed = type.running = 0;
 
     const jobs: Job[] = [];
@@ -587,10 +764,6 @@ export class MemoryJobsDriver implements JobsDriver, AttemptHost<MemoryJob> {
   }
 }
 
-/** Whether a live job's position comes strictly after a page's end, in the state's order. */
-function comesAfter(state: string, key: PagePosition, after: readonly number[]): boolean {
-  const [a0, a1] = key as readonly number[];
-  if (state === 'waiting') return a0 < after[0] || (a0 === after[0] && a1 > after[1]);
-  if (state === 'delayed') return a0 > after[0] || (a0 === after[0] && a1 > after[1]);
-  return a0 > after[0];
+function isOfType(record: MemoryJob, type: RegisteredHandler | undefined): boolean {
+  return type === undefined || record.type.handler === type;
 }

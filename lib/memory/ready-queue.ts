@@ -121,9 +121,34 @@ export class ReadyQueue<T extends ReadyEntry> {
 
   /** Every entry, in the order `pop` would hand them out (a copy). */
   values(): T[] {
+    return this.page(undefined, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Up to `limit` entries in the order `pop` would hand them out, strictly
+   * after the position `[priority, seq]` (from the first when undefined):
+   * levels are skipped whole and the position found by binary search.
+   */
+  page(after: readonly [number, number] | undefined, limit: number): T[] {
     const levels = [...this.#levels.values()].sort((a, b) => b.priority - a.priority);
     const out: T[] = [];
-    for (const level of levels) for (let i = level.head; i < level.items.length; i++) out.push(level.items[i]!);
+    for (const level of levels) {
+      if (out.length >= limit) break;
+      const items = level.items;
+      let start = level.head;
+      if (after !== undefined) {
+        if (level.priority > after[0]) continue;
+        if (level.priority === after[0]) {
+          let high = items.length;
+          while (start < high) {
+            const middle = (start + high) >>> 1;
+            if (items[middle]!.seq <= after[1]) start = middle + 1;
+            else high = middle;
+          }
+        }
+      }
+      for (let i = start; i < items.length && out.length < limit; i++) out.push(items[i]!);
+    }
     return out;
   }
 

@@ -57,6 +57,7 @@ export class JobsPrometheusMetrics {
     gauge('nestjs_jobs_waiting', 'Jobs ready to run, waiting for a worker.', (counts) => counts.waiting);
     gauge('nestjs_jobs_delayed', 'Jobs waiting for their delay or retry backoff.', (counts) => counts.delayed);
     gauge('nestjs_jobs_active', 'Attempts running now in this process.', (counts) => counts.active);
+    gauge('nestjs_jobs_rate_limited', 'Waiting jobs held back by their type\'s rate limit (also in nestjs_jobs_waiting).', (counts) => counts.rateLimited);
     this.#waitSeconds = new Histogram({
       name: 'nestjs_jobs_wait_seconds',
       help: 'Time from a job being accepted to its first attempt starting.',

@@ -75,6 +75,7 @@ describe.each(driverFixtures)('$name driver: delivery', (fixture) => {
       processed: 1,
       failed: 0,
       retried: 0,
+      retriedManually: 0,
       abandoned: 0,
       rejected: 0,
       avgDurationMs: expect.any(Number),
@@ -82,10 +83,11 @@ describe.each(driverFixtures)('$name driver: delivery', (fixture) => {
       delayed: 0,
       active: 0,
       stuck: 0,
+      rateLimited: 0,
       workers: 3,
       queueSize: 7,
     });
-    expect(t.jobs.metricsByType()).toEqual({ email: { waiting: 0, delayed: 0, active: 0 } });
+    expect(t.jobs.metricsByType()).toEqual({ email: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 } });
     expect(t.jobs.status()).toMatchObject({ state: 'running' });
     await t.close();
   });

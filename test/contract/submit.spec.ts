@@ -34,7 +34,7 @@ const invalid: Array<[string, SubmitOptions, string]> = [
   ['a timeout of 2^31 ms', { timeout: 2 ** 31 }, 'option "timeout" must be an integer from 1 to 2147483647, got 2147483648'],
   ['a delay of 1e10 ms', { delay: 1e10 }, 'submit: option "delay" must be an integer from 0 to 2147483647, got 10000000000.'],
   ['a negative maxRetries', { maxRetries: -1 }, 'submit: option "maxRetries" must be an integer >= 0, got -1.'],
-  ['a string delay', { delay: '10' as unknown as number }, 'submit: option "delay" must be an integer from 0 to 2147483647, got "10".'],
+  ['a string delay', { delay: '10' as unknown as number }, 'submit: option "delay" must be an integer from 0 to 2147483647, got the string "10": convert it with Number()'],
   ['an unknown option', { prio: 1 } as SubmitOptions, 'submit: unknown option "prio". Known options: id, priority, maxRetries, timeout, delay.'],
 ];
 

@@ -91,18 +91,22 @@ describe.each(ADAPTERS)('dashboard over HTTP on %s', (adapter: AdapterName) => {
     ]);
     expect(snapshot.status.state).toBe('running');
     expect(snapshot.metrics.failed).toBe(1);
-    expect(snapshot).not.toHaveProperty('schedules');
+    expect(snapshot.schedules).toEqual([]);
     expect((await call('/jobs/no/such/route', { headers: AUTH })).status).toBe(404);
   });
 
-  it('sends the schedules with their next run when the queue has listSchedules', async () => {
+  it('sends the schedules with their next run', async () => {
     await start();
-    // listSchedules (issue 11) is not on this branch yet: stand it in with DESIGN's ScheduleRecord shape.
-    Object.assign(t!.jobs, {
-      listSchedules: async () => [{ key: 'nightly', type: 'report', cron: '0 3 * * *', timezone: 'UTC', next: new Date('2030-01-01T03:00:00Z') }],
-    });
+    await t!.jobs.schedule('nightly', 'report', { rows: 1 }, { cron: '0 3 * * *' });
+    await t!.jobs.schedule('sweep', 'report', { rows: 2 }, { every: 300_000, timezone: 'Europe/Paris' });
     const snapshot = await json(await call('/jobs/api/snapshot', { headers: AUTH }));
-    expect(snapshot.schedules).toEqual([{ key: 'nightly', type: 'report', cron: '0 3 * * *', timezone: 'UTC', next: '2030-01-01T03:00:00.000Z' }]);
+    expect(snapshot.schedules).toEqual(
+      expect.arrayContaining([
+        { key: 'nightly', type: 'report', cron: '0 3 * * *', timezone: 'UTC', next: expect.stringMatching(/T03:00:00\.000Z$/) },
+        { key: 'sweep', type: 'report', every: 300_000, timezone: 'Europe/Paris', next: expect.any(String) },
+      ]),
+    );
+    expect(snapshot.schedules).toHaveLength(2);
   });
 
   it('retries, removes and retries all failed of a type from the same origin', async () => {

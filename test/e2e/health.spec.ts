@@ -71,6 +71,7 @@ describe('JobsHealthIndicator', () => {
         processed: 0,
         failed: 0,
         retried: 0,
+        retriedManually: 0,
         abandoned: 0,
         rejected: 0,
         avgDurationMs: 0,
@@ -80,10 +81,25 @@ describe('JobsHealthIndicator', () => {
         workers: 2,
         queueSize: 10,
         stuck: 0,
+        rateLimited: 0,
         state: 'running',
       },
     });
     expect(JSON.stringify(result)).not.toContain('hunter2');
+  });
+
+  it('lists the schedules with their next run, never their payloads', async () => {
+    const app = await compile({ workers: 1, queueSize: 10 });
+    await app.init();
+    const queue = app.get(JobQueue);
+    const nightly = await queue.schedule('nightly-sync', 'sync', { secret: 'hunter2' }, { cron: '0 3 * * *', timezone: 'Europe/Berlin' });
+    const result = app.get(JobsHealthIndicator).isHealthy();
+    expect(result.jobs.schedules).toEqual([
+      { key: 'nightly-sync', type: 'sync', cron: '0 3 * * *', timezone: 'Europe/Berlin', next: nightly.next.toISOString() },
+    ]);
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    await queue.unschedule('nightly-sync');
+    expect(app.get(JobsHealthIndicator).isHealthy().jobs.schedules).toBeUndefined();
   });
 
   it('reports under the key it is given', async () => {
@@ -151,7 +167,7 @@ describe('JobsHealthIndicator', () => {
 
   describe('with a distributed driver', () => {
     function stubDriver(broker: DriverHealth['broker']): JobsDriver {
-      const counts: QueueCounts = { waiting: 0, delayed: 0, active: 0, stuck: 0 };
+      const counts: QueueCounts = { waiting: 0, delayed: 0, active: 0, stuck: 0, rateLimited: 0 };
       return {
         start: () => undefined,
         submit: () => Promise.reject(new Error('not used')),
@@ -167,6 +183,10 @@ describe('JobsHealthIndicator', () => {
         retryJob: () => Promise.reject(new Error('not used')),
         retryJobs: () => Promise.resolve(0),
         removeJob: () => Promise.resolve(false),
+        schedule: () => Promise.reject(new Error('not used')),
+        unschedule: () => Promise.resolve(false),
+        listSchedules: () => Promise.resolve([]),
+        reconcileSchedules: () => Promise.resolve(),
       };
     }
 

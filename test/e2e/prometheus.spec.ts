@@ -26,6 +26,12 @@ class Handlers {
   }
 }
 
+@Injectable()
+class LimitedHandlers {
+  @JobHandler('push', { rateLimit: { max: 1, duration: 60_000 } })
+  push(): void {}
+}
+
 const apps: TestingModule[] = [];
 
 async function startApp(options: JobsPrometheusOptions, workers = 1): Promise<TestingModule> {
@@ -53,6 +59,29 @@ afterEach(async () => {
 });
 
 describe('JobsPrometheusModule', () => {
+  it('shows the jobs held by a rate limit in nestjs_jobs_rate_limited, per type', async () => {
+    const registry = new Registry();
+    @Module({
+      imports: [JobsModule.forRoot({ workers: 4, queueSize: 10, shutdownTimeout: 1_000 }), JobsPrometheusModule.register({ registry })],
+      providers: [Handlers, LimitedHandlers],
+    })
+    class LimitedAppModule {}
+    const app = await Test.createTestingModule({ imports: [LimitedAppModule] }).compile();
+    app.useLogger(false);
+    await app.init();
+    apps.push(app);
+    const jobs = app.get(JobQueue);
+    const firstDone = new Promise<void>((resolve) => jobs.events$.subscribe((e) => e.kind === 'completed' && resolve()));
+    await jobs.submit('push', {});
+    await firstDone;
+    await jobs.submit('push', {});
+    await jobs.submit('push', {});
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'nestjs_jobs_rate_limited', { type: 'push' })).toBe(2);
+    expect(sampleValue(samples, 'nestjs_jobs_waiting', { type: 'push' })).toBe(2);
+    expect(sampleValue(samples, 'nestjs_jobs_rate_limited', { type: 'email' })).toBe(0);
+  });
+
   it('counts completions per type and reads queue depths at scrape time', async () => {
     const registry = new Registry();
     const app = await startApp({ registry });

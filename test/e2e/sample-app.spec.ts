@@ -101,7 +101,7 @@ describe('sample app: POST /jobs/:type', () => {
     const refused = await post(`${url}/jobs/email`, { payload: { to: 'c@example.com' } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'QueueFullError', message: expect.stringMatching(/full/) });
+    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/full/) });
     expect(jobs.metrics()).toMatchObject({ rejected: 1, waiting: 1, active: 1 });
   });
 });
@@ -150,7 +150,7 @@ describe('sample app: health', () => {
     const refused = await post(`${url}/jobs/email`, { payload: {} });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toMatchObject({ error: 'QueueClosedError' });
+    expect(await refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/shutting down/) });
     work.releaseAll();
     await closing;
     current = undefined;
@@ -204,12 +204,14 @@ describe('sample app: GET /metrics', () => {
     expect(Object.fromEntries([...parsed.types].filter(([name]) => name.startsWith('nestjs_jobs_')))).toEqual({
       nestjs_jobs_completed_total: 'counter',
       nestjs_jobs_failed_total: 'counter',
+      nestjs_jobs_retried_manually_total: 'counter',
       nestjs_jobs_retried_total: 'counter',
       nestjs_jobs_abandoned_total: 'counter',
       nestjs_jobs_rejected_total: 'counter',
       nestjs_jobs_waiting: 'gauge',
       nestjs_jobs_delayed: 'gauge',
       nestjs_jobs_active: 'gauge',
+      nestjs_jobs_rate_limited: 'gauge',
       nestjs_jobs_wait_seconds: 'histogram',
       nestjs_jobs_run_seconds: 'histogram',
     });

@@ -94,8 +94,9 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     await producer.submit('task', { fail: true }, { id: 'also-doomed' });
     await Promise.all([worker.event('failed', 'doomed'), worker.event('failed', 'also-doomed')]);
     // The worker reports the failure before BullMQ has moved the job to its failed set: look until it is there.
-    await eventually(async () => (await producer.store('jobCounts')).value, { task: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 } });
-    expect((await worker.store('jobCounts')).value).toEqual({ task: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 } });
+    const taskCounts = async (node: typeof producer) => ((await node.store('jobCounts')).value as Record<string, unknown>).task;
+    await eventually(() => taskCounts(producer), { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 });
+    expect(await taskCounts(worker)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 2 });
 
     const found = (await producer.store('getJob', 'doomed')).value;
     expect(found).toMatchObject({ id: 'doomed', type: 'task', state: 'failed', error: 'declined', attemptsMade: 1, payload: { fail: true } });
@@ -162,6 +163,9 @@ describeWithRedis('BullMQ driver across processes (child processes on real Redis
     expect(survivor.events('started')).toEqual([]);
     expect(await survivor.metrics()).toMatchObject({ failed: 1, processed: 0 });
     expect(survivor.output.join('')).toMatch(/Job doomed \(task\) failed after 1 attempt\(s\): .*stalled/);
+    // And it is kept, like any failure, for a look and a retry.
+    await eventually(async () => ((await survivor.store('getJob', 'doomed')).value as { state?: string } | undefined)?.state, 'failed');
+    expect((await survivor.store('getJob', 'doomed')).value).toMatchObject({ id: 'doomed', error: expect.stringMatching(/stalled/) });
   });
 
   it('SIGTERM of a worker mid-job: the job goes back to the queue without spending an attempt, and runs elsewhere', async () => {

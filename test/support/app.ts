@@ -52,10 +52,11 @@ export async function startApp(
   options: JobsModuleOptions,
   metadata: ModuleMetadata = {},
   fixture: DriverFixture = memoryDriver,
+  restart = false,
 ): Promise<TestApp> {
   const logger = new NestRecordingLogger();
   const moduleRef = await Test.createTestingModule({
-    imports: [JobsModule.forRoot(fixture.moduleOptions(options)), ...(metadata.imports ?? [])],
+    imports: [JobsModule.forRoot(fixture.moduleOptions(options, restart)), ...(metadata.imports ?? [])],
     providers: metadata.providers ?? [],
     controllers: metadata.controllers ?? [],
   })

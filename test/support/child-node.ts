@@ -24,7 +24,7 @@ export class ChildNode {
     this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(config: { driver: BullmqDriverOptions; workers: number; shutdownTimeout?: number }): Promise<ChildNode> {
+  static async start(config: { driver: BullmqDriverOptions; workers: number; shutdownTimeout?: number; declare?: boolean }): Promise<ChildNode> {
     if (!existsSync(FIXTURE)) throw new Error(`${FIXTURE} is missing: run "npm run build:test" first (npm test does).`);
     const child = fork(FIXTURE, [], {
       env: { ...process.env, NJT_CONFIG: JSON.stringify({ shutdownTimeout: 5000, ...config }) },
@@ -75,6 +75,21 @@ export class ChildNode {
       ChildMessage,
       { type: 'submitted' | 'rejected' }
     >;
+  }
+
+  /** `schedule()` in the app; resolves with its `listSchedules()` after, or the rejection. */
+  async schedule(key: string, jobType: string, payload: unknown, options: Record<string, unknown>): Promise<ChildMessage> {
+    const ref = ++this.#ref;
+    this.send({ type: 'schedule', ref, key, jobType, payload, options });
+    return this.next((m) => (m.type === 'scheduled' || m.type === 'rejected') && m.ref === ref);
+  }
+
+  /** The app's `listSchedules()`. */
+  async listSchedules(): Promise<Array<{ key: string; type: string; next: string }>> {
+    const ref = ++this.#ref;
+    this.send({ type: 'listSchedules', ref });
+    const reply = await this.next((m) => m.type === 'scheduled' && m.ref === ref);
+    return (reply as Extract<ChildMessage, { type: 'scheduled' }>).schedules;
   }
 
   /** The app's `metrics()`. */

@@ -14,8 +14,12 @@ export interface DriverFixture {
   /** Called once before a suite's scenarios (start services, flush keys). */
   setup(): Promise<void>;
   teardown(): Promise<void>;
-  /** Module options for one app: the scenario's options plus whatever selects this driver. */
-  moduleOptions(options: JobsModuleOptions): JobsModuleOptions;
+  /**
+   * Module options for one app: the scenario's options plus whatever selects
+   * this driver. `restart`: the app is the previous one started again (the
+   * same broker keys), as after a deploy.
+   */
+  moduleOptions(options: JobsModuleOptions, restart?: boolean): JobsModuleOptions;
   /** What the driver can promise exactly; scenarios that need it check the flag. */
   readonly capabilities: {
     /** Priority order holds across job types (the in-memory engine: yes). */
@@ -54,10 +58,10 @@ export const bullmqDriver: DriverFixture = {
     await stopSharedRedis();
     redis = null;
   },
-  moduleOptions(options) {
+  moduleOptions(options, restart = false) {
     if (redis === null) throw new Error('bullmqDriver fixture: setup() has not run');
-    const prefix = uniquePrefix('contract');
-    prefixes.push(prefix);
+    const prefix = restart && prefixes.length > 0 ? prefixes.at(-1)! : uniquePrefix('contract');
+    if (!prefixes.includes(prefix)) prefixes.push(prefix);
     return { ...options, driver: createBullmqDriver({ connection: redis.connection, prefix }) };
   },
   capabilities: { globalPriorityOrder: false, payloadByReference: false, durableQueue: true },

@@ -67,6 +67,7 @@ export function createEngine(
   const random = tuning.random ?? (() => 0.5);
   const engine = new MemoryJobsDriver({ options: resolved, handlers, monitor, logger, clock, random }, tuning);
   const kernel = new JobKernel(resolved, handlers, monitor, engine);
+  kernel.handlersFound();
 
   return {
     engine,

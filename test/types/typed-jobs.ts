@@ -26,6 +26,24 @@ export async function producer(jobs: JobQueue): Promise<void> {
   await jobs.submit('report', {});
   // @ts-expect-error - undeclared job type
   await jobs.submit('sms', { to: 'x' });
+
+  const record = await jobs.schedule('nightly-report', 'report', { id: 1 }, { cron: '0 3 * * *', timezone: 'Europe/Paris' });
+  const next: Date = record.next;
+  void next;
+  // @ts-expect-error - a schedule's payload is checked like a submit's
+  await jobs.schedule('nightly-report', 'report', { id: 'one' }, { every: 60_000 });
+  // @ts-expect-error - a schedule ticks by cron or every
+  await jobs.schedule('nightly-report', 'report', { id: 1 }, { delay: 5 });
+}
+
+@Injectable()
+export class ScheduledHandlers {
+  @JobHandler('report', { schedule: { every: 60_000 }, rateLimit: { max: 5, duration: 1000 } })
+  async hourly(): Promise<void> {}
+
+  // @ts-expect-error - cron and every exclude each other
+  @JobHandler('email', { schedule: { cron: '* * * * *', every: 1000 } })
+  async both(): Promise<void> {}
 }
 
 @Injectable()

@@ -15,7 +15,7 @@ import ts from 'typescript';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LIB = join(ROOT, 'lib');
 
-type Wing = 'glue' | 'interfaces' | 'engine' | 'memory' | 'bullmq' | 'addon';
+type Wing = 'glue' | 'interfaces' | 'engine' | 'memory' | 'bullmq' | 'addon' | 'testing';
 
 /** Peers users may leave uninstalled: each is imported only by the folders listed here. */
 const OPTIONAL_PEERS: Readonly<Record<string, readonly string[]>> = {
@@ -35,7 +35,8 @@ const FOLDERS: Readonly<Record<string, Wing>> = {
   health: 'addon',
   prometheus: 'addon',
   dashboard: 'addon',
-  testing: 'addon',
+  // It builds a driver, so it sees the engine and the memory driver, and the glue's tokens to override.
+  testing: 'testing',
 };
 
 interface Import {
@@ -111,6 +112,7 @@ function packageName(specifier: string): string {
 }
 
 const INDEX = join(LIB, 'index.ts');
+const CONSTANTS = join(LIB, 'jobs.constants.ts');
 const JOBS_DRIVER = join(LIB, 'engine', 'jobs-driver.ts');
 
 /** What a file in `folder` (of wing `wing`) may import; returns the rule broken, or null. */
@@ -125,12 +127,17 @@ function checkPackage(wing: Wing, folder: string, name: string, specifier: strin
     case 'interfaces':
       return 'lib/interfaces/ imports no package (public types only)';
     case 'engine':
-      return isNode || name === 'rxjs' ? null : 'lib/engine/ imports only node:* and rxjs (no @nestjs/*, no other package)';
+      // cron-parser: the cron library BullMQ's job schedulers use, so every driver computes the same ticks.
+      return isNode || name === 'rxjs' || name === 'cron-parser'
+        ? null
+        : 'lib/engine/ imports only node:*, rxjs and cron-parser (no @nestjs/*, no other package)';
     case 'memory':
     case 'bullmq':
       return isNode || name === 'rxjs' ? null : `driver lib/${folder}/ imports only node:*, rxjs and its own broker packages (no @nestjs/*)`;
     case 'addon':
       return isNest || name === 'rxjs' ? null : `add-on lib/${folder}/ imports only @nestjs/*, rxjs and its own peer`;
+    case 'testing':
+      return isNode || isNest || name === 'rxjs' ? null : 'lib/testing/ imports only node:*, @nestjs/* and rxjs';
     case 'glue':
       return isNest || name === 'rxjs' || name === 'reflect-metadata' ? null : 'the glue imports only @nestjs/*, rxjs and reflect-metadata';
   }
@@ -161,6 +168,10 @@ function checkInternal(wing: Wing, folder: string, target: string, typeOnly: boo
       return targetFolder === folder || target === INDEX
         ? null
         : `add-on lib/${folder}/ imports the package only through its public entry lib/index.ts ("../index.js")`;
+    case 'testing':
+      return targetFolder === folder || target === INDEX || target === CONSTANTS || ['engine', 'interfaces', 'memory'].includes(targetFolder)
+        ? null
+        : 'lib/testing/ imports its own folder, the public entry, lib/jobs.constants.ts (the tokens it overrides), lib/engine/, lib/interfaces/ and lib/memory/';
     case 'glue': {
       const targetWing = wingOf(targetFolder);
       if (!typeOnly && (targetWing === 'addon' || targetWing === 'bullmq')) {
@@ -198,7 +209,7 @@ describe('import rules of lib/', () => {
   it('scans every wing of lib/', () => {
     expect(files.length).toBeGreaterThan(30);
     const folders = new Set(files.map((path) => folderOf(path)));
-    for (const folder of ['', 'interfaces', 'engine', 'memory', 'bullmq', 'health', 'prometheus']) {
+    for (const folder of ['', 'interfaces', 'engine', 'memory', 'bullmq', 'health', 'prometheus', 'testing']) {
       expect(folders).toContain(folder);
     }
     // The parser finds imports: the kernel alone has dozens.

@@ -146,7 +146,7 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(jobs.metrics()).toMatchObject({ waiting: 1, delayed: 1, active: 1 });
     // The same depths per type, as the Prometheus gauges read them.
     const driver = app.app.get<JobsDriver>(JOBS_DRIVER);
-    expect(driver.countsByType().find((counts) => counts.type === 'held')).toEqual({ type: 'held', waiting: 1, delayed: 1, active: 1 });
+    expect(driver.countsByType().find((counts) => counts.type === 'held')).toEqual({ type: 'held', waiting: 1, delayed: 1, active: 1, rateLimited: 0 });
     work.gate('busy').resolve();
     work.gate('queued').resolve();
     await until(() => jobs.metrics().processed === 2 && jobs.metrics().waiting === 0);
@@ -215,6 +215,26 @@ describeWithRedis('BullMQ driver on real Redis', () => {
     expect(stored.data).toEqual({ to: 'later@b.c' });
     expect(stored.opts).toMatchObject({ removeOnComplete: true, removeOnFail: { count: 1000, age: 604_800 }, nestjsJobs: { t: 1234 } });
     expect(await jobs.getJob('stored')).toMatchObject({ state: 'delayed', payload: { to: 'later@b.c' } });
+  });
+
+  it('pages waiting jobs in run order: jobs added without a priority by other tools first, then by priority', async () => {
+    const { jobs, prefix } = await start({}, { role: 'producer' });
+    await jobs.submit('plain', null, { id: 'ours-low', priority: -1 });
+    await jobs.submit('plain', null, { id: 'ours-high', priority: 3 });
+    const raw = new Queue('plain', { connection: { ...suite.redis.connection } as ConnectionOptions, prefix });
+    for (const id of ['raw-1', 'raw-2', 'raw-3']) await raw.add('plain', { p: id }, { jobId: id });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await jobs.listJobs({ state: 'waiting', limit: 2, cursor });
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.next;
+      // One added between pages: behind everything listed so far, so it comes once or not at all.
+      if (seen.length === 2) await raw.add('plain', { p: 'raw-4' }, { jobId: 'raw-4' });
+    } while (cursor !== undefined);
+    await raw.close();
+    expect(seen).toEqual(['raw-1', 'raw-2', 'raw-3', 'raw-4', 'ours-high', 'ours-low']);
+    expect((await jobs.jobCounts()).plain).toMatchObject({ waiting: 6 });
   });
 
   it('still runs, keeps, lists and retries jobs written in the old envelope format', async () => {

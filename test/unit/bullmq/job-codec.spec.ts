@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { checkEnvelope, decodeJob, fromBullPriority, keptResult, measurePayload, toBullPriority } from '../../../lib/bullmq/job-codec.js';
+import { checkEnvelope, checkJob, fromBullPriority, keptResult, measurePayload, metaOf, payloadOf, toBullPriority } from '../../../lib/bullmq/job-codec.js';
 import { PRIORITY_MAX, PRIORITY_MIN } from '../../../lib/engine/limits.js';
 
 /** BullMQ's priorities: 1..2^21-1 are prioritised (lower first); 0 would mean "none" and run before them all. */
@@ -46,13 +46,14 @@ describe('BullMQ job codec', () => {
   });
 
   it('reads the data as the payload when the job carries the nestjsJobs option, and the old envelope when it does not', () => {
-    expect(decodeJob({ to: 'a' }, { nestjsJobs: {} })).toEqual({ payload: { to: 'a' }, timeout: undefined, nonce: undefined });
-    expect(decodeJob(null, { nestjsJobs: { t: 50, k: 'n1' } })).toEqual({ payload: null, timeout: 50, nonce: 'n1' });
+    const read = (data: unknown, opts: object) => checkJob(data, opts) ?? { payload: payloadOf(data, opts), ...metaOf(data, opts) };
+    expect(read({ to: 'a' }, { nestjsJobs: {} })).toEqual({ payload: { to: 'a' } });
+    expect(read(null, { nestjsJobs: { t: 50, k: 'n1' } })).toEqual({ payload: null, t: 50, k: 'n1' });
     // Jobs written by the previous format: the payload in { p, t?, k? }.
-    expect(decodeJob({ p: { to: 'a' }, t: 9, k: 'n0' }, {})).toEqual({ payload: { to: 'a' }, timeout: 9, nonce: 'n0' });
-    expect(decodeJob({ to: 'a' }, {})).toBe('its data has no payload field "p"');
-    expect(decodeJob({}, { nestjsJobs: 'x' })).toBe('its option "nestjsJobs" is not an object');
-    expect(decodeJob({}, { nestjsJobs: { t: 0 } })).toBe('its timeout "nestjsJobs.t" is not an integer >= 1');
+    expect(read({ p: { to: 'a' }, t: 9, k: 'n0' }, {})).toEqual({ payload: { to: 'a' }, p: { to: 'a' }, t: 9, k: 'n0' });
+    expect(read({ to: 'a' }, {})).toBe('its data has no payload field "p"');
+    expect(read({}, { nestjsJobs: 'x' })).toBe('its option "nestjsJobs" is not an object');
+    expect(read({}, { nestjsJobs: { t: 0 } })).toBe('its timeout "nestjsJobs.t" is not an integer >= 1');
   });
 
   it('keeps a result only when it can travel as JSON', () => {

@@ -43,6 +43,7 @@ function fakeQueue() {
         ],
       };
     },
+    listSchedules: async () => [],
     status: () => ({ state: 'running' as const }),
     metrics: () => ({}) as ReturnType<JobQueue['metrics']>,
   };

@@ -12,6 +12,7 @@ const handler: RegisteredHandler = {
   timeout: 10_000,
   backoff: { delay: 1000, factor: 2, maxDelay: 300_000, jitter: 0 },
   concurrency: Infinity,
+  schema: undefined,
   retention: { completed: { count: 0, age: Infinity }, failed: { count: 1000, age: 604_800_000 } },
 };
 const payload = { to: 'a@example.com' };
@@ -107,7 +108,7 @@ describe('jobRequest', () => {
     ['priority', 1_000_001, 'an integer from -1000000 to 1000000'],
     ['priority', -1_000_001, 'an integer from -1000000 to 1000000'],
     ['priority', 1.5, 'an integer from -1000000 to 1000000'],
-    ['priority', '5', 'an integer from -1000000 to 1000000'],
+    ['priority', 'high', 'an integer from -1000000 to 1000000'],
     ['maxRetries', -1, 'an integer >= 0'],
     ['maxRetries', Number.NaN, 'an integer >= 0'],
     ['timeout', 0, `an integer from 1 to ${MAX_MS}`],
@@ -118,6 +119,13 @@ describe('jobRequest', () => {
   ])('refuses %s %p, naming the option, the bound and the value', (option, value, expected) => {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
     expect(refusal({ [option]: value })).toBe(`submit: option "${option}" must be ${expected}, got ${shown}.`);
+  });
+
+  it('says to convert a numeric string with Number()', () => {
+    expect(refusal({ priority: '5' })).toBe(
+      'submit: option "priority" must be an integer from -1000000 to 1000000, got the string "5": convert it with Number() ' +
+        '(values read from ConfigService or process.env are strings).',
+    );
   });
 
   it('accepts the bounds themselves', () => {

@@ -85,7 +85,8 @@ describe('resolveJobsOptions', () => {
     ['queueSize', 0, 'an integer >= 1', '0'],
     ['queueSize', Number.NaN, 'an integer >= 1', 'NaN'],
     ['maxRetries', -1, 'an integer >= 0', '-1'],
-    ['maxRetries', '3', 'an integer >= 0', '"3"'],
+    ['maxRetries', '3', 'an integer >= 0', 'the string "3": convert it with Number() (values read from ConfigService or process.env are strings)'],
+    ['maxRetries', 'three', 'an integer >= 0', '"three"'],
     ['timeout', 0, `an integer from 1 to ${MAX_MS}`, '0'],
     ['shutdownTimeout', Infinity, `an integer from 1 to ${MAX_MS}`, 'Infinity'],
   ])('refuses %s %p, naming the option and the value', (option, value, expected, shown) => {
@@ -95,7 +96,7 @@ describe('resolveJobsOptions', () => {
   it.each([
     [{ factor: 0.5 }, 'backoff.factor', 'a finite number >= 1', '0.5'],
     [{ factor: Infinity }, 'backoff.factor', 'a finite number >= 1', 'Infinity'],
-    [{ factor: '2' }, 'backoff.factor', 'a finite number >= 1', '"2"'],
+    [{ factor: '2' }, 'backoff.factor', 'a finite number >= 1', 'the string "2": convert it with Number() (values read from ConfigService or process.env are strings)'],
     [{ jitter: -0.1 }, 'backoff.jitter', 'a number from 0 to 1', '-0.1'],
     [{ jitter: 1.1 }, 'backoff.jitter', 'a number from 0 to 1', '1.1'],
     [{ jitter: Number.NaN }, 'backoff.jitter', 'a number from 0 to 1', 'NaN'],
@@ -185,7 +186,7 @@ describe('resolveHandlerOptions', () => {
     expect(handlerError({ concurrency: 0 })).toBe(
       `${HANDLER}: option "concurrency" must be an integer >= 1, got 0.`,
     );
-    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency, retention.`);
+    expect(handlerError({ workers: 2 })).toBe(`${HANDLER}: unknown option "workers". Known options: maxRetries, timeout, backoff, concurrency, retention, schema, schedule, rateLimit.`);
     expect(handlerError('fast')).toBe(`${HANDLER}: options must be an object, got "fast".`);
   });
 
@@ -217,6 +218,27 @@ describe('resolveHandlerOptions', () => {
       'JobsModule option "retention.failed": unknown option "max". Known options: count, age.',
     );
     expect(moduleError({ ...REQUIRED, retention: 7 })).toBe('JobsModule option "retention": options must be an object, got 7.');
+  });
+
+  it('reads rateLimit and schedule, and refuses them out of range, naming the field', () => {
+    const resolved = resolveHandlerOptions(HANDLER, { rateLimit: { max: 2, duration: 1000 }, schedule: { every: 5000 } }, module);
+    expect(resolved.rateLimit).toEqual({ max: 2, duration: 1000 });
+    expect(resolved.schedule).toEqual({ cron: undefined, every: 5000, timezone: 'UTC', payload: {} });
+    expect(handlerError({ rateLimit: { max: 0, duration: 1000 } })).toBe(`${HANDLER}: option "rateLimit.max" must be an integer >= 1, got 0.`);
+    expect(handlerError({ rateLimit: { max: 1, duration: MAX_MS + 1 } })).toBe(
+      `${HANDLER}: option "rateLimit.duration" must be an integer from 1 to 2147483647 (ms), got 2147483648.`,
+    );
+    expect(handlerError({ rateLimit: { max: 1 } })).toBe(`${HANDLER}: option "rateLimit.duration" must be an integer from 1 to 2147483647 (ms), got undefined.`);
+    expect(handlerError({ rateLimit: { max: 1, duration: 1, per: 'x' } })).toBe(
+      `${HANDLER} option "rateLimit": unknown option "per". Known options: max, duration.`,
+    );
+    expect(handlerError({ schedule: { every: 500 } })).toBe(
+      `${HANDLER} option "schedule": option "every" must be an integer from 1000 to 2147483647 (ms), got 500.`,
+    );
+    expect(handlerError({ schedule: { cron: '* * * * *', timezone: 'Nowhere/Land' } })).toContain('option "timezone" must be an IANA timezone name');
+    expect(handlerError({ schedule: { cron: '* * * * *', key: 'x' } })).toBe(
+      `${HANDLER} option "schedule": unknown option "key". Known options: cron, every, timezone, payload.`,
+    );
   });
 
   it('leaves the defaults untouched', () => {

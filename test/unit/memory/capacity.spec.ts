@@ -123,17 +123,17 @@ describe('engine: bound, workers and per-type concurrency', () => {
     await submit('a');
     await submit('b', {}, { delay: 50 });
     expect(byType()).toEqual({
-      a: { waiting: 2, delayed: 0, active: 0 },
-      b: { waiting: 0, delayed: 1, active: 0 },
-      idle: { waiting: 0, delayed: 0, active: 0 },
+      a: { waiting: 2, delayed: 0, active: 0, rateLimited: 0 },
+      b: { waiting: 0, delayed: 1, active: 0, rateLimited: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
     });
     engine.start();
     await flush();
     // One a runs, the other is parked at a's concurrency: still waiting.
-    expect(byType().a).toEqual({ waiting: 1, delayed: 0, active: 1 });
+    expect(byType().a).toEqual({ waiting: 1, delayed: 0, active: 1, rateLimited: 0 });
     await clock.advance(50);
     // b came due, ran, failed: its retry is delayed.
-    expect(byType().b).toEqual({ waiting: 0, delayed: 1, active: 0 });
+    expect(byType().b).toEqual({ waiting: 0, delayed: 1, active: 0, rateLimited: 0 });
     const totals = engine.counts();
     const sum = (key: 'waiting' | 'delayed' | 'active') => engine.countsByType().reduce((n, counts) => n + counts[key], 0);
     expect({ waiting: sum('waiting'), delayed: sum('delayed'), active: sum('active') }).toEqual({
@@ -144,9 +144,9 @@ describe('engine: bound, workers and per-type concurrency', () => {
     gate.resolve();
     await engine.close();
     expect(byType()).toEqual({
-      a: { waiting: 0, delayed: 0, active: 0 },
-      b: { waiting: 0, delayed: 0, active: 0 },
-      idle: { waiting: 0, delayed: 0, active: 0 },
+      a: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
+      b: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
+      idle: { waiting: 0, delayed: 0, active: 0, rateLimited: 0 },
     });
   });
 
@@ -203,5 +203,38 @@ describe('engine: bound, workers and per-type concurrency', () => {
     expect(idle).toBe(false);
     await clock.advance(500);
     expect(idle).toBe(true);
+  });
+});
+
+describe('engine: worker slots', () => {
+  it('allocates worker slots as attempts need them, not up front: many engines of 100 000 workers cost little', () => {
+    const before = process.memoryUsage().heapUsed;
+    // Up front, each engine of 100 000 workers took over 10 MB of slot arrays and callbacks.
+    const engines = Array.from({ length: 10 }, () => createEngine({ workers: 100_000, handlers: { t: () => undefined } }));
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(engines).toHaveLength(10);
+    expect(grown).toBeLessThan(30 * 1024 * 1024);
+  });
+
+  it('runs as many attempts at once as it has workers, reusing freed slots', async () => {
+    const gates: Array<() => void> = [];
+    const { engine, submit, kernel } = createEngine({
+      workers: 3,
+      queueSize: 10,
+      handlers: { t: () => new Promise<void>((resolve) => gates.push(resolve)) },
+    });
+    engine.start();
+    for (let i = 0; i < 5; i++) await submit('t');
+    await flush();
+    expect(kernel.metrics()).toMatchObject({ active: 3, waiting: 2 });
+    gates.shift()!();
+    await flush();
+    expect(kernel.metrics()).toMatchObject({ active: 3, waiting: 1, processed: 1 });
+    while (gates.length > 0) {
+      gates.shift()!();
+      await flush();
+    }
+    await engine.onIdle();
+    expect(kernel.metrics()).toMatchObject({ active: 0, waiting: 0, processed: 5 });
   });
 });

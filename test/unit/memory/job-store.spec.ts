@@ -100,4 +100,50 @@ describe('engine: the in-memory job store', () => {
       bad: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 },
     });
   });
+
+  it('pages waiting jobs of one type in run order across the ready queue and parked jobs, each listed once despite inserts', async () => {
+    const hold = deferred();
+    const { engine, kernel, submit } = createEngine({
+      workers: 3,
+      handlers: { a: { fn: () => hold.promise, options: { concurrency: 1 } }, b: () => hold.promise },
+    });
+    engine.start();
+    await submit('a', {}, { id: 'a-running' });
+    await flush();
+    const expected: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const priority = i % 3;
+      await submit('a', {}, { id: `a${i}`, priority });
+      await submit('b', {}, { id: `b${i}`, priority });
+    }
+    // a-running holds a's concurrency: a's jobs get parked as the pump meets them; b's run.
+    await flush();
+    for (const priority of [2, 1, 0]) for (let i = priority; i < 12; i += 3) expected.push(`a${i}`);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let inserted = 0;
+    do {
+      const page = await kernel.listJobs({ state: 'waiting', type: 'a', limit: 5, cursor });
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.next;
+      // Jobs arriving between pages, before and after the position: listed at most once, never twice.
+      await submit('a', {}, { id: `late-high-${inserted}`, priority: 5 });
+      await submit('a', {}, { id: `late-low-${inserted++}`, priority: -5 });
+    } while (cursor !== undefined);
+    expect(seen.filter((id) => !id.startsWith('late-'))).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((id) => id.startsWith('late-high'))).toEqual([]);
+    hold.resolve();
+  });
+
+  it('pages delayed jobs by due time, ties in the order they were delayed', async () => {
+    const { kernel, submit } = createEngine({ handlers: { t: () => undefined } });
+    for (const [id, delay] of [['d3', 300], ['d1', 100], ['d2a', 200], ['d2b', 200], ['d4', 400]] as const) await submit('t', {}, { id, delay });
+    const first = await kernel.listJobs({ state: 'delayed', limit: 2 });
+    await submit('t', {}, { id: 'd0', delay: 50 });
+    const second = await kernel.listJobs({ state: 'delayed', limit: 2, cursor: first.next });
+    const third = await kernel.listJobs({ state: 'delayed', limit: 2, cursor: second.next });
+    expect([first, second, third].map((page) => page.jobs.map((job) => job.id))).toEqual([['d1', 'd2a'], ['d2b', 'd3'], ['d4']]);
+    expect(third.next).toBeUndefined();
+  });
 });

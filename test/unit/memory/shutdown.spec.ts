@@ -97,7 +97,7 @@ describe('engine: drain and abort', () => {
     const abandoned = events.filter((event) => event.kind === 'abandoned').map((event) => event.job.id);
     expect(abandoned).toEqual([running.id, waiting.id, delayed.id]);
     expect(monitor.counters.abandoned).toBe(3);
-    expect(engine.counts()).toEqual({ waiting: 0, delayed: 0, active: 0, stuck: 0 });
+    expect(engine.counts()).toEqual({ waiting: 0, delayed: 0, active: 0, stuck: 0, rateLimited: 0 });
     expect(clock.pendingTimers).toBe(0);
     // A late settle emits nothing.
     const before = events.length;
@@ -133,10 +133,16 @@ describe('engine: drain and abort', () => {
   });
 
   it('abandons a very large queue in one go', async () => {
-    const { engine, submit, monitor } = createEngine({ workers: 1, queueSize: 300_000, handlers: { t: () => undefined } });
+    const { engine, submit, monitor, logger, events } = createEngine({ workers: 1, queueSize: 300_000, handlers: { t: () => undefined } });
     for (let i = 0; i < 300_000; i++) void submit('t');
     await engine.close();
     expect(monitor.counters.abandoned).toBe(300_000);
+    // One bounded line: the count and a sample of ids; every id still has its own event.
+    const lines = logger.at('error');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Abandoned 300000 job\(s\) at shutdown: (\S+, ){19}\S+ and 299980 more \(each has an "abandoned" event\)$/);
+    expect(lines[0].length).toBeLessThan(1000);
+    expect(events.filter((event) => event.kind === 'abandoned')).toHaveLength(300_000);
   });
 
   it('abandons what was accepted if it closes without ever starting', async () => {
