@@ -9,7 +9,7 @@ import base from './jest.config.js';
 export default {
   ...base,
   moduleNameMapper: {
-    '^@nestjs/(common|core|testing|platform-express|terminus)(.*)$': '<rootDir>/.ci/nest11/node_modules/@nestjs/$1$2',
+    '^@nestjs/(common|core|testing|platform-express|platform-fastify|terminus)(.*)$': '<rootDir>/.ci/nest11/node_modules/@nestjs/$1$2',
     ...base.moduleNameMapper,
   },
   testMatch: ['<rootDir>/test/contract/**/*.spec.ts', '<rootDir>/test/e2e/**/*.spec.ts'],

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { JobsExceptionFilter, JobsModule } from 'nestjs-jobs';
+import { JobsDashboardModule } from 'nestjs-jobs/dashboard';
 import { JobsHealthIndicator } from 'nestjs-jobs/health';
 import { JobsPrometheusModule } from 'nestjs-jobs/prometheus';
 import { Registry } from 'prom-client';
@@ -11,7 +12,8 @@ import { JobsController } from './jobs.controller.js';
 import { METRICS_REGISTRY, MetricsController } from './metrics.controller.js';
 import { ProgressReporter } from './progress.reporter.js';
 import { SampleJobs } from './sample-jobs.service.js';
-import { type ResolvedSampleOptions, SAMPLE_JOB_DEFAULTS, SAMPLE_OPTIONS, type SampleOptions } from './sample-options.js';
+import { dashboardAuthorize } from './dashboard-auth.js';
+import { randomToken, type ResolvedSampleOptions, SAMPLE_JOB_DEFAULTS, SAMPLE_OPTIONS, type SampleOptions } from './sample-options.js';
 import { SampleWork } from './sample-work.js';
 
 /** The sample service: `AppModule.register(options)`; `main.ts` adds HTTP, signals and the port. */
@@ -25,6 +27,7 @@ export class AppModule {
       trace: options.trace ?? false,
       registry: options.registry ?? new Registry(),
       print: options.print ?? ((line) => process.stdout.write(`${line}\n`)),
+      dashboardToken: options.dashboardToken ?? randomToken(),
     };
     return {
       module: AppModule,
@@ -33,6 +36,8 @@ export class AppModule {
         // Readiness is polled: a down check is an answer, not an error to log.
         TerminusModule.forRoot({ logger: false }),
         JobsPrometheusModule.register({ registry: resolved.registry }),
+        // The live page at /dashboard (/jobs is the sample's own API): `main.ts` prints its address with the token.
+        JobsDashboardModule.register({ path: 'dashboard', authorize: dashboardAuthorize(resolved.dashboardToken) }),
       ],
       controllers: [JobsController, HealthController, MetricsController],
       providers: [

@@ -1,4 +1,5 @@
 import type { JobsModuleOptions } from 'nestjs-jobs';
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 
 /** How `AppModule.register()` builds the sample: `main.ts` reads them from the environment, tests pass their own. */
@@ -15,6 +16,8 @@ export interface SampleOptions {
   registry?: Registry;
   /** Where the sample's own lines go; standard output when absent. */
   print?: (line: string) => void;
+  /** The token the dashboard at /dashboard asks for (`?token=` or `Authorization: Bearer`); a random one when absent. */
+  dashboardToken?: string;
 }
 
 export type ResolvedSampleOptions = Required<Omit<SampleOptions, 'jobs'>> & { jobs: JobsModuleOptions };
@@ -37,7 +40,13 @@ export function sampleOptionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
     demo: env.JOBS_DEMO !== '0',
     progress: env.JOBS_PROGRESS !== '0',
     trace: env.JOBS_TRACE === '1',
+    dashboardToken: env.DASHBOARD_TOKEN || undefined,
   };
+}
+
+/** A token for the dashboard when DASHBOARD_TOKEN is not set: printed at start-up, new at every start. */
+export function randomToken(): string {
+  return randomBytes(18).toString('base64url');
 }
 
 // Left to the module's validation, which names the option and the value.

@@ -261,3 +261,19 @@ describe('sample app: demo producer and progress line', () => {
     expect(lines).toContain('Drained: 3 completed, 0 failed, 0 abandoned');
   });
 });
+
+describe('sample app: the dashboard', () => {
+  it('serves /dashboard with its token only, and leaves POST /jobs/:type to the sample API', async () => {
+    const { url, work } = await startSample({ dashboardToken: 'sample-token' });
+    expect((await fetch(`${url}/dashboard`)).status).toBe(403);
+    expect((await fetch(`${url}/dashboard?token=wrong`)).status).toBe(403);
+    const page = await fetch(`${url}/dashboard?token=sample-token`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const snapshot = (await (await fetch(`${url}/dashboard/api/snapshot`, { headers: { authorization: 'Bearer sample-token' } })).json()) as {
+      types: Array<{ type: string }>;
+    };
+    expect(snapshot.types.map((row) => row.type)).toContain('email');
+    expect((await post(`${url}/jobs/email`, { payload: { to: 'ada@example.com' } })).status).toBe(202);
+    await work.started(1);
+  });
+});
