@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type * as CronParser from 'cron-parser';
+import cronParser from 'cron-parser';
 import type { ScheduleOptions, ScheduleRecord } from '../interfaces/schedule.interface.js';
 import { describe, invalidOption, notAnObject, unknownOption } from './engine.messages.js';
 import type { RegisteredHandler } from './jobs-driver.js';
@@ -12,14 +11,14 @@ import { integerRange, isInteger, MAX_TIMER_MS, PRIORITY_MAX, PRIORITY_MIN } fro
  * both drivers agree on every tick.
  */
 
-let cronParser: typeof CronParser.CronExpressionParser | undefined;
-
 /**
- * cron-parser, loaded on the first cron expression: it brings luxon (~30 ms
- * to load), which an application without cron schedules need not pay for.
+ * cron-parser, the library BullMQ's job schedulers use (a CommonJS package:
+ * its default import is its exports). Loaded statically: a lazy
+ * `createRequire(import.meta.url)` kept CommonJS apps' Jest (ts-jest) from
+ * loading the package at all.
  */
-function loadCron(): typeof CronParser.CronExpressionParser {
-  return (cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParser).CronExpressionParser);
+function loadCron(): typeof cronParser.CronExpressionParser {
+  return cronParser.CronExpressionParser;
 }
 
 /** The shortest `every`: one second. */
