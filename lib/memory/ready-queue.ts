@@ -19,6 +19,19 @@ class Level<T extends ReadyEntry> implements HeapEntry {
   }
 }
 
+/** The index of the first live entry of `level` whose `seq` is not below `seq` (binary search: a level is in `seq` order). */
+function firstAtOrAfter<T extends ReadyEntry>(level: Level<T>, seq: number): number {
+  const items = level.items;
+  let low = level.head;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (items[middle]!.seq < seq) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /** Below this many consumed slots a level's array is not worth compacting. */
 const COMPACT_AFTER = 1024;
 
@@ -57,13 +70,7 @@ export class ReadyQueue<T extends ReadyEntry> {
   insert(entry: T): void {
     const level = this.#level(entry.priority);
     const items = level.items;
-    let low = level.head;
-    let high = items.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (items[middle]!.seq < entry.seq) low = middle + 1;
-      else high = middle;
-    }
+    const low = firstAtOrAfter(level, entry.seq);
     if (low === items.length) {
       items.push(entry);
     } else if (level.head > 0) {
@@ -101,13 +108,7 @@ export class ReadyQueue<T extends ReadyEntry> {
     const level = this.#levels.get(entry.priority);
     if (level === undefined) return false;
     const items = level.items;
-    let low = level.head;
-    let high = items.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (items[middle]!.seq < entry.seq) low = middle + 1;
-      else high = middle;
-    }
+    const low = firstAtOrAfter(level, entry.seq);
     if (items[low] !== entry) return false;
     items.splice(low, 1);
     this.#size--;
@@ -138,14 +139,8 @@ export class ReadyQueue<T extends ReadyEntry> {
       let start = level.head;
       if (after !== undefined) {
         if (level.priority > after[0]) continue;
-        if (level.priority === after[0]) {
-          let high = items.length;
-          while (start < high) {
-            const middle = (start + high) >>> 1;
-            if (items[middle]!.seq <= after[1]) start = middle + 1;
-            else high = middle;
-          }
-        }
+        // Seqs are integers: the first entry after `after` is the first at or after its seq + 1.
+        if (level.priority === after[0]) start = firstAtOrAfter(level, after[1] + 1);
       }
       for (let i = start; i < items.length && out.length < limit; i++) out.push(items[i]!);
     }
