@@ -1,21 +1,13 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Job, JobEvent, JobEventKind } from '../interfaces/job.interface.js';
+import type { Job, JobEvent, JobEventKind, JobsMetrics } from '../interfaces/job.interface.js';
 import { ABANDONED_IDS_LOGGED, abandonedJobs } from './engine.messages.js';
 import type { JobsLogger } from './jobs-logger.js';
 
-/** The counters behind `metrics()`, each named as in it. */
-export interface JobCounters {
-  /** Jobs completed. */
-  processed: number;
-  failed: number;
-  retried: number;
-  /** Failed jobs run again by `retryJob` / `retryJobs`. */
-  retriedManually: number;
-  abandoned: number;
-  rejected: number;
+/** The counters behind `metrics()`, named as there, and the sum behind `avgDurationMs`. */
+export type JobCounters = Pick<JobsMetrics, 'processed' | 'failed' | 'retried' | 'retriedManually' | 'abandoned' | 'rejected'> & {
   /** Total run time of the attempts that completed jobs, for `avgDurationMs`. */
   completedDurationMs: number;
-}
+};
 
 /**
  * Where every driver reports what happens to jobs: the counters behind
