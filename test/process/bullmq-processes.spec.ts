@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { isDeepStrictEqual } from 'node:util';
 import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
-import { ChildNode } from '../support/child-node.js';
+import { useChildNodes } from '../support/child-node.js';
 import { describeWithRedis } from '../support/drivers.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, startRedisServer, stopSharedRedis, uniquePrefix } from '../support/redis.js';
+import { startRedisServer } from '../support/redis.js';
 
 /** Reads until the value equals `expected` (state another process changes in the background), for at most 5 s. */
 async function eventually(read: () => Promise<unknown>, expected: unknown): Promise<void> {
@@ -17,39 +17,12 @@ async function eventually(read: () => Promise<unknown>, expected: unknown): Prom
 }
 
 describeWithRedis('BullMQ driver across processes (child processes on real Redis)', () => {
-  let redis: RedisEndpoint;
-  const prefixes: string[] = [];
-  let nodes: ChildNode[] = [];
-
-  beforeAll(async () => {
-    redis = await sharedRedis();
-  });
-
-  afterEach(async () => {
-    for (const node of nodes) node.kill('SIGKILL');
-    await Promise.all(nodes.map((node) => node.exited));
-    nodes = [];
-  });
-
-  afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(redis.connection, prefix);
-    await stopSharedRedis();
-  });
+  const suite = useChildNodes('proc');
+  const node = suite.start;
+  const newPrefix = suite.newPrefix;
 
   function driver(prefix: string, role: BullmqDriverOptions['role'], tuning: Partial<BullmqDriverOptions> = {}): BullmqDriverOptions {
-    return { connection: redis.connection, prefix, role, ...tuning };
-  }
-
-  async function node(options: Parameters<typeof ChildNode.start>[0]): Promise<ChildNode> {
-    const started = await ChildNode.start(options);
-    nodes.push(started);
-    return started;
-  }
-
-  function newPrefix(): string {
-    const prefix = uniquePrefix('proc');
-    prefixes.push(prefix);
-    return prefix;
+    return { connection: suite.connection, prefix, role, ...tuning };
   }
 
   it('a producer and two workers share the load; every accepted job completes', async () => {

@@ -1,41 +1,19 @@
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
 import type { ChildMessage } from '../fixtures/bullmq-node.js';
 import { until } from '../support/bullmq-app.js';
-import { ChildNode } from '../support/child-node.js';
+import { type ChildNode, useChildNodes } from '../support/child-node.js';
 import { describeWithRedis } from '../support/drivers.js';
 import { busiestWindow } from '../support/rate-windows.js';
-import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from '../support/redis.js';
 
 type EventMessage = Extract<ChildMessage, { type: 'event' }>;
 
 describeWithRedis('BullMQ schedules and rate limits across processes (child processes on real Redis)', () => {
-  let redis: RedisEndpoint;
-  const prefixes: string[] = [];
-  let nodes: ChildNode[] = [];
-
-  beforeAll(async () => {
-    redis = await sharedRedis();
-  });
-
-  afterEach(async () => {
-    for (const node of nodes) node.kill('SIGKILL');
-    await Promise.all(nodes.map((node) => node.exited));
-    nodes = [];
-  });
-
-  afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(redis.connection, prefix);
-    await stopSharedRedis();
-  });
+  const suite = useChildNodes('sched');
 
   async function twoWorkers(options: { workers?: number; declare?: boolean } = {}): Promise<ChildNode[]> {
-    const prefix = uniquePrefix('sched');
-    prefixes.push(prefix);
-    const driver: BullmqDriverOptions = { connection: redis.connection, prefix };
-    const started = await Promise.all([0, 1].map(() => ChildNode.start({ driver, workers: options.workers ?? 2, declare: options.declare })));
-    nodes.push(...started);
-    return started;
+    const driver: BullmqDriverOptions = { connection: suite.connection, prefix: suite.newPrefix() };
+    return Promise.all([0, 1].map(() => suite.start({ driver, workers: options.workers ?? 2, declare: options.declare })));
   }
 
   const eventsOf = (all: ChildNode[], kind: string, jobType: string): EventMessage[] =>

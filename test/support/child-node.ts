@@ -1,8 +1,10 @@
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BullmqDriverOptions } from '../../lib/bullmq/index.js';
 import type { ChildMessage, ParentMessage, StoreCall } from '../fixtures/bullmq-node.js';
+import { deleteKeys, type RedisEndpoint, sharedRedis, stopSharedRedis, uniquePrefix } from './redis.js';
 
 const FIXTURE = fileURLToPath(new URL('../../.build/test/fixtures/bullmq-node.js', import.meta.url));
 
@@ -116,4 +118,48 @@ export class ChildNode {
   kill(signal: NodeJS.Signals): void {
     this.process.kill(signal);
   }
+}
+
+/**
+ * A suite of application processes on the shared test Redis: the processes a
+ * test started are killed after it, and every prefix's keys deleted after the suite.
+ */
+export function useChildNodes(label: string) {
+  let redis: RedisEndpoint | undefined;
+  const prefixes: string[] = [];
+  let nodes: ChildNode[] = [];
+
+  beforeAll(async () => {
+    redis = await sharedRedis();
+  });
+
+  afterEach(async () => {
+    for (const node of nodes) node.kill('SIGKILL');
+    await Promise.all(nodes.map((node) => node.exited));
+    nodes = [];
+  });
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(redis!.connection, prefix);
+    await stopSharedRedis();
+  });
+
+  return {
+    /** The shared Redis's connection options (after the suite's set-up). */
+    get connection(): BullmqDriverOptions['connection'] {
+      return redis!.connection;
+    },
+    /** A fresh key prefix, deleted after the suite. */
+    newPrefix(): string {
+      const prefix = uniquePrefix(label);
+      prefixes.push(prefix);
+      return prefix;
+    },
+    /** Starts a process, killed after the test. */
+    async start(options: Parameters<typeof ChildNode.start>[0]): Promise<ChildNode> {
+      const started = await ChildNode.start(options);
+      nodes.push(started);
+      return started;
+    },
+  };
 }
