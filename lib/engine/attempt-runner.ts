@@ -45,6 +45,29 @@ export interface AttemptRunnerOptions {
 const SUCCESS: unique symbol = Symbol('success');
 
 /**
+ * A worker's place in the runner: what its current attempt needs, in one
+ * object (one or two cache lines, touched together at start and settle),
+ * reused from attempt to attempt. Its two callbacks settle it.
+ */
+class AttemptSlot<R> {
+  record: R | null = null;
+  job: Job | null = null;
+  handler: RegisteredHandler | null = null;
+  bucket: DeadlineBucket | null = null;
+  startedAt = 0;
+  timeout = 0;
+  /** Past its deadline: the attempt has failed, whatever the handler does now. */
+  timedOut = false;
+  /** Running attempts, oldest first. */
+  prev: AttemptSlot<R> | null = null;
+  next: AttemptSlot<R> | null = null;
+  onFulfilled: (value: unknown) => void = noop;
+  onRejected: (error: unknown) => void = noop;
+}
+
+function noop(): void {}
+
+/**
  * The attempt lifecycle, once for every driver: it calls the handler with
  * its signal, turns whatever the handler does (returns, resolves, throws,
  * rejects with any value, hangs past its deadline) into one verdict, decides
@@ -56,10 +79,10 @@ const SUCCESS: unique symbol = Symbol('success');
  * its retry scheduled, so attempts of one job never overlap and a job is
  * never counted both as failed and as running.
  *
- * Hot path: a running attempt occupies a slot, and everything it needs lives
- * in arrays indexed by slot, grown as more attempts run at once (never past
+ * Hot path: a running attempt occupies a slot object, reused from attempt to
+ * attempt and created only as more attempts run at once (never past
  * `capacity`): starting and settling an attempt allocates no closure and no
- * async frame.
+ * async frame, and touches one object.
  */
 export class AttemptRunner<R> {
   readonly #clock: Clock;
@@ -69,22 +92,9 @@ export class AttemptRunner<R> {
   readonly #signals: DeadlineSignals;
   readonly #host: AttemptHost<R>;
 
-  readonly #free: number[] = [];
-  readonly #record: Array<R | null> = [];
-  readonly #job: Array<Job | null> = [];
-  readonly #handler: Array<RegisteredHandler | null> = [];
-  readonly #bucket: Array<DeadlineBucket | null> = [];
-  readonly #startedAt: number[] = [];
-  readonly #timeout: number[] = [];
-  /** 1 once the attempt passed its deadline. */
-  readonly #timedOut: number[] = [];
-  /** Running attempts, oldest first, as a list of slots (-1 ends it). */
-  readonly #prev: number[] = [];
-  readonly #next: number[] = [];
-  #head = -1;
-  #tail = -1;
-  readonly #onFulfilled: Array<(value: unknown) => void> = [];
-  readonly #onRejected: Array<(error: unknown) => void> = [];
+  readonly #free: Array<AttemptSlot<R>> = [];
+  #head: AttemptSlot<R> | null = null;
+  #tail: AttemptSlot<R> | null = null;
   #active = 0;
   #stuck = 0;
 
@@ -116,24 +126,26 @@ export class AttemptRunner<R> {
    * false). The handler is called now, synchronously; the host hears of the
    * end through `attemptEnded`, which may come before `start` returns (a
    * handler that throws synchronously).
+   *
+   * @param acceptedAt when the job was accepted, on the runner's clock (for the `started` event's `waitMs`).
    */
-  /** @param acceptedAt when the job was accepted, on the runner's clock (for the `started` event's `waitMs`). */
   start(record: R, handler: RegisteredHandler, job: Job, timeout: number, holder: BucketHolder, acceptedAt: number): void {
-    const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#grow();
+    const slot = this.#free.length !== 0 ? this.#free.pop()! : this.#newSlot();
     this.#active++;
-    this.#record[slot] = record;
-    this.#job[slot] = job;
-    this.#handler[slot] = handler;
-    this.#timeout[slot] = timeout;
-    this.#prev[slot] = this.#tail;
-    this.#next[slot] = -1;
-    if (this.#tail === -1) this.#head = slot;
-    else this.#next[this.#tail] = slot;
+    slot.record = record;
+    slot.job = job;
+    slot.handler = handler;
+    slot.timeout = timeout;
+    const tail = this.#tail;
+    slot.prev = tail;
+    slot.next = null;
+    if (tail === null) this.#head = slot;
+    else tail.next = slot;
     this.#tail = slot;
 
     const now = this.#clock.now();
-    this.#startedAt[slot] = now;
-    const bucket = (this.#bucket[slot] = this.#signals.acquire(now + timeout, holder));
+    slot.startedAt = now;
+    const bucket = (slot.bucket = this.#signals.acquire(now + timeout, holder));
     this.#monitor.started(job, now - acceptedAt);
     const schema = handler.schema;
     if (schema === undefined) {
@@ -148,15 +160,15 @@ export class AttemptRunner<R> {
     }
     check.then((done) => {
       // Abandoned at shutdown while the schema ran: nothing to do.
-      if (this.#job[slot] !== job) return;
+      if (slot.job !== job) return;
       // Past its deadline while the schema ran: the attempt has failed (the settle reports the timeout).
-      if (this.#timedOut[slot] === 1) this.#settle(slot, null, undefined);
+      if (slot.timedOut) this.#settle(slot, null, undefined);
       else this.#invokeChecked(slot, handler, job, bucket.signal, done);
     });
   }
 
   /** Invalid: fails the job for good without calling the handler. Valid: the handler gets the schema's output. */
-  #invokeChecked(slot: number, handler: RegisteredHandler, job: Job, signal: AbortSignal, check: PayloadCheck): void {
+  #invokeChecked(slot: AttemptSlot<R>, handler: RegisteredHandler, job: Job, signal: AbortSignal, check: PayloadCheck): void {
     if (check.issues !== undefined) {
       const message = payloadNoLongerValid(handler.type, handler.name, describeIssues(check.issues));
       this.#settle(slot, new UnrecoverableJobError(message), undefined);
@@ -165,7 +177,7 @@ export class AttemptRunner<R> {
     this.#invoke(slot, handler, check.value === job.payload ? job : withPayload(job, check.value), signal);
   }
 
-  #invoke(slot: number, handler: RegisteredHandler, job: Job, signal: AbortSignal): void {
+  #invoke(slot: AttemptSlot<R>, handler: RegisteredHandler, job: Job, signal: AbortSignal): void {
     let result: unknown;
     try {
       result = handler.invoke(job, signal);
@@ -174,7 +186,7 @@ export class AttemptRunner<R> {
       return;
     }
     // A promise settles the slot's callbacks; any other value (a sync handler) settles on a microtask, as `await` would.
-    Promise.resolve(result).then(this.#onFulfilled[slot], this.#onRejected[slot]);
+    Promise.resolve(result).then(slot.onFulfilled, slot.onRejected);
   }
 
   /**
@@ -184,14 +196,16 @@ export class AttemptRunner<R> {
    */
   abandonRunning(reason: unknown, visit: (record: R, job: Job) => void): void {
     this.#signals.abortAll(reason);
-    for (let slot = this.#head; slot !== -1; slot = this.#next[slot]) {
-      const record = this.#record[slot]!;
-      const job = this.#job[slot]!;
+    for (let slot = this.#head; slot !== null; ) {
+      const next = slot.next;
+      const record = slot.record!;
+      const job = slot.job!;
       this.#clear(slot);
       this.#free.push(slot);
       visit(record, job);
+      slot = next;
     }
-    this.#head = this.#tail = -1;
+    this.#head = this.#tail = null;
     this.#active = 0;
     this.#stuck = 0;
   }
@@ -199,7 +213,7 @@ export class AttemptRunner<R> {
   /** The records of the running attempts, oldest start first. */
   running(): R[] {
     const out: R[] = [];
-    for (let slot = this.#head; slot !== -1; slot = this.#next[slot]) out.push(this.#record[slot]!);
+    for (let slot = this.#head; slot !== null; slot = slot.next) out.push(slot.record!);
     return out;
   }
 
@@ -208,46 +222,38 @@ export class AttemptRunner<R> {
     this.#signals.close();
   }
 
-  #grow(): number {
-    const slot = this.#record.length;
-    this.#record.push(null);
-    this.#job.push(null);
-    this.#handler.push(null);
-    this.#bucket.push(null);
-    this.#startedAt.push(0);
-    this.#timeout.push(0);
-    this.#timedOut.push(0);
-    this.#prev.push(-1);
-    this.#next.push(-1);
-    this.#onFulfilled.push((value: unknown) => this.#settle(slot, SUCCESS, value));
-    this.#onRejected.push((error: unknown) => this.#settle(slot, error, undefined));
+  #newSlot(): AttemptSlot<R> {
+    const slot = new AttemptSlot<R>();
+    slot.onFulfilled = (value: unknown) => this.#settle(slot, SUCCESS, value);
+    slot.onRejected = (error: unknown) => this.#settle(slot, error, undefined);
     return slot;
   }
 
-  #clear(slot: number): void {
-    this.#record[slot] = null;
-    this.#job[slot] = null;
-    this.#handler[slot] = null;
-    this.#bucket[slot] = null;
-    this.#timedOut[slot] = 0;
+  #clear(slot: AttemptSlot<R>): void {
+    slot.record = null;
+    slot.job = null;
+    slot.handler = null;
+    slot.bucket = null;
+    slot.timedOut = false;
+    slot.prev = slot.next = null;
   }
 
-  #settle(slot: number, outcome: unknown, result: unknown): void {
-    const record = this.#record[slot];
+  #settle(slot: AttemptSlot<R>, outcome: unknown, result: unknown): void {
+    const record = slot.record;
     // Abandoned at shutdown's deadline: a late settle reports nothing.
     if (record === null) return;
     const now = this.#clock.now();
-    const job = this.#job[slot]!;
-    const handler = this.#handler[slot]!;
-    const durationMs = now - this.#startedAt[slot];
-    this.#signals.release(this.#bucket[slot]!);
-    if (this.#timedOut[slot] === 1) {
+    const job = slot.job!;
+    const handler = slot.handler!;
+    const durationMs = now - slot.startedAt;
+    this.#signals.release(slot.bucket!);
+    if (slot.timedOut) {
       // Past its deadline the attempt has failed, whatever the handler did since.
       this.#stuck--;
-      outcome = new JobTimeoutError(attemptTimedOut(this.#timeout[slot]));
+      outcome = new JobTimeoutError(attemptTimedOut(slot.timeout));
     }
-    this.#clear(slot);
     this.#unlink(slot);
+    this.#clear(slot);
     this.#free.push(slot);
     this.#active--;
 
@@ -270,19 +276,18 @@ export class AttemptRunner<R> {
     host.workerFreed(record);
   }
 
-  #unlink(slot: number): void {
-    const prev = this.#prev[slot];
-    const next = this.#next[slot];
-    if (prev === -1) this.#head = next;
-    else this.#next[prev] = next;
-    if (next === -1) this.#tail = prev;
-    else this.#prev[next] = prev;
+  #unlink(slot: AttemptSlot<R>): void {
+    const { prev, next } = slot;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (next === null) this.#tail = prev;
+    else next.prev = prev;
   }
 
   readonly #onDeadline = (bucket: DeadlineBucket): void => {
-    for (let slot = this.#head; slot !== -1; slot = this.#next[slot]) {
-      if (this.#bucket[slot] !== bucket || this.#timedOut[slot] === 1) continue;
-      this.#timedOut[slot] = 1;
+    for (let slot = this.#head; slot !== null; slot = slot.next) {
+      if (slot.bucket !== bucket || slot.timedOut) continue;
+      slot.timedOut = true;
       this.#stuck++;
     }
   };
