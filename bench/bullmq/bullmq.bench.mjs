@@ -32,7 +32,7 @@ import { Redis } from 'ioredis';
 import { JobHandler, JobQueue, JobsModule } from '../../dist/index.js';
 import { bullmqDriver } from '../../dist/bullmq/index.js';
 
-const JOBS = Number(process.argv[2] ?? 20_000);
+const JOBS = Number(process.argv[2] ?? 50_000);
 const CONCURRENCY = Number(process.argv[3] ?? 50);
 const ROUNDS = Number(process.argv[4] ?? 5);
 const CHUNK = 1000;
