@@ -38,6 +38,7 @@ export type {
   RateLimitOptions,
   ScheduleOptions,
   ScheduleRecord,
+  ScheduleRecordJson,
 } from './interfaces/schedule.interface.js';
 export {
   InvalidJobError,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { JobQueue, type JobRecord, type JobsMetrics, type JobStateCounts, type JobsStatus } from '../index.js';
+import { JobQueue, type JobRecord, type JobsMetrics, type JobStateCounts, type JobsStatus, type ScheduleRecordJson } from '../index.js';
 import { DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ResolvedDashboardOptions } from './jobs-dashboard.options.js';
 
@@ -40,16 +40,6 @@ export interface TypeView {
   failed: number[];
 }
 
-/** A schedule and its next tick, as `listSchedules()` reports it (DESIGN: Schedules). */
-export interface ScheduleView {
-  key: string;
-  type: string;
-  cron?: string;
-  every?: number;
-  timezone: string;
-  next: string;
-}
-
 /** What the page polls. */
 export interface DashboardSnapshot {
   at: string;
@@ -62,7 +52,8 @@ export interface DashboardSnapshot {
   /** Since when the rates are counted: events are counted only while pages are open. */
   ratesSince: string;
   failed: FailedPageView;
-  schedules: ScheduleView[];
+  /** `listSchedules()`, `next` as an ISO 8601 string. */
+  schedules: ScheduleRecordJson[];
 }
 
 interface Rates {

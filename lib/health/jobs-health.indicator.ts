@@ -1,17 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { JobQueue, type JobsMetrics, type JobsStatus } from '../index.js';
+import { JobQueue, type JobsMetrics, type JobsStatus, type ScheduleRecordJson } from '../index.js';
 
-/** A schedule as the indicator reports it: never its payload. */
-export interface JobsHealthSchedule {
-  key: string;
-  type: string;
-  cron?: string;
-  every?: number;
-  timezone: string;
-  /** The next tick, as an ISO 8601 string. */
-  next: string;
-}
+/** A schedule as the indicator reports it (never its payload): `listSchedules()`'s record, `next` as an ISO 8601 string. */
+export type JobsHealthSchedule = ScheduleRecordJson;
 
 /** What the indicator reports under its key: never ids nor payloads. */
 export type JobsHealthDetails = JobsMetrics & {

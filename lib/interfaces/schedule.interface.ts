@@ -30,6 +30,12 @@ export interface ScheduleRecord {
   next: Date;
 }
 
+/** A schedule as JSON carries it (the health indicator's details, the dashboard's API): `next` as an ISO 8601 string. */
+export type ScheduleRecordJson = Omit<ScheduleRecord, 'next'> & {
+  /** When it ticks next, as an ISO 8601 string. */
+  next: string;
+};
+
 /** `@JobHandler(type, { schedule })`: a schedule with key `type`, applied at start-up. */
 export type HandlerScheduleOptions = (
   | { /** A cron expression (5 fields, or 6 with seconds). */ cron: string; every?: never }

@@ -5,7 +5,8 @@
  * compiles.
  */
 import { Injectable } from '@nestjs/common';
-import { type Job, JobHandler, type JobQueue } from '../../lib/index.js';
+import { type Job, JobHandler, type JobQueue, type ScheduleRecordJson } from '../../lib/index.js';
+import type { JobsHealthSchedule } from '../../lib/health/index.js';
 
 declare module '../../lib/index.js' {
   interface JobTypes {
@@ -30,6 +31,13 @@ export async function producer(jobs: JobQueue): Promise<void> {
   const record = await jobs.schedule('nightly-report', 'report', { id: 1 }, { cron: '0 3 * * *', timezone: 'Europe/Paris' });
   const next: Date = record.next;
   void next;
+  // As JSON (health details, the dashboard's API): the same fields, `next` an ISO string.
+  const json: ScheduleRecordJson = { ...record, next: record.next.toISOString() };
+  const inHealth: JobsHealthSchedule = json;
+  void inHealth;
+  // @ts-expect-error - as JSON, next is a string, not a Date
+  const notJson: ScheduleRecordJson = record;
+  void notJson;
   // @ts-expect-error - a schedule's payload is checked like a submit's
   await jobs.schedule('nightly-report', 'report', { id: 'one' }, { every: 60_000 });
   // @ts-expect-error - a schedule ticks by cron or every
