@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { bullmqDriver } from '../lib/bullmq/index.js';
 import { JobHandler, JobQueue, JobsModule } from '../lib/index.js';
+import { deleteKeys } from '../test/support/redis.js';
 
 const KEPT = Number(process.argv[2] ?? 100_000);
 const connection = { host: '127.0.0.1', port: 6379 };
@@ -101,11 +102,6 @@ try {
   console.log(`  Redis used_memory with them: ${/used_memory_human:(\S+)/.exec(used)?.[1]}`);
 } finally {
   await app.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
   redis.disconnect();
+  await deleteKeys(connection, prefix);
 }

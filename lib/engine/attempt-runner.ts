@@ -61,11 +61,12 @@ class AttemptSlot<R> {
   /** Running attempts, oldest first. */
   prev: AttemptSlot<R> | null = null;
   next: AttemptSlot<R> | null = null;
-  onFulfilled: (value: unknown) => void = noop;
-  onRejected: (error: unknown) => void = noop;
-}
 
-function noop(): void {}
+  constructor(
+    readonly onFulfilled: (value: unknown) => void,
+    readonly onRejected: (error: unknown) => void,
+  ) {}
+}
 
 /**
  * The attempt lifecycle, once for every driver: it calls the handler with
@@ -223,9 +224,10 @@ export class AttemptRunner<R> {
   }
 
   #newSlot(): AttemptSlot<R> {
-    const slot = new AttemptSlot<R>();
-    slot.onFulfilled = (value: unknown) => this.#settle(slot, SUCCESS, value);
-    slot.onRejected = (error: unknown) => this.#settle(slot, error, undefined);
+    const slot: AttemptSlot<R> = new AttemptSlot<R>(
+      (value) => this.#settle(slot, SUCCESS, value),
+      (error) => this.#settle(slot, error, undefined),
+    );
     return slot;
   }
 
